@@ -1,0 +1,79 @@
+# nmfedu — every target sets itself up; see README.md.
+#   make lab            set up, then open JupyterLab on the series' index (NO_BROWSER=1: print the URL only)
+#   make test           set up, then unit/property tests, nbval on every notebook, browser test
+#   make notebooks      re-execute notebooks in place on a fresh kernel (NB=notebooks/02_*.ipynb for one)
+#   make html           export the executed notebooks to a static site in build/html
+#   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
+#   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.nmfedu-installed
+LOCK    = requirements/lock.txt
+NB     ?= notebooks/[0-9]*.ipynb
+SANITIZE = tests/nbval_sanitize.cfg
+NO_BROWSER ?=
+LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
+
+.PHONY: setup lab test test-unit test-notebooks test-browser notebooks html data bench lock clean check-python
+
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "nmfedu needs Python 3.11: '$(PYTHON)' was not found (install Python 3.11, or run make PYTHON=/path/to/python3.11 ...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { echo "nmfedu needs Python 3.11: '$(PYTHON)' is $$($(PYTHON) -V 2>&1)"; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python 3.11 with venv and ensurepip (on Debian/Ubuntu: apt-get install python3.11-venv)"; exit 1; }
+
+# The environment is rebuilt only when pyproject.toml or the lock file change: a second run reuses it.
+$(STAMP): pyproject.toml $(LOCK) | check-python
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name nmfedu --display-name "Python 3 (nmfedu)" >/dev/null
+	@touch $(STAMP)
+	@echo "nmfedu environment ready in $(VENV)"
+
+setup: check-python $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/00_index.ipynb
+
+test: setup
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-notebooks
+	$(MAKE) --no-print-directory test-browser
+
+test-unit: setup
+	$(PY) -m pytest -q tests
+
+test-notebooks: setup
+	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) $(NB)
+
+test-browser: setup
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
+	  else echo "make test-browser needs Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; fi; }
+	$(PY) tests/browser/run_browser_test.py
+
+notebooks: setup
+	$(PY) scripts/execute_notebooks.py $(NB)
+
+html: setup
+	$(PY) scripts/build_html.py --out build/html
+
+data: setup
+	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth fluid-soundfont-gm >/dev/null) ; \
+	  else echo "make data needs Debian's fluidsynth and fluid-soundfont-gm: run 'sudo apt-get install fluidsynth fluid-soundfont-gm'"; exit 1; fi; }
+	$(PY) scripts/make_data.py
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+lock: check-python
+	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
+	build/lockenv/bin/pip install --quiet --upgrade pip && build/lockenv/bin/pip install --quiet '.[dev]'
+	build/lockenv/bin/pip freeze --exclude nmfedu | sort -f > build/lock.new
+	@echo "review build/lock.new, then copy it over $(LOCK) (keep the header) and update environment.yml and binder/environment.yml"
+
+clean:
+	rm -rf build .pytest_cache

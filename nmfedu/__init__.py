@@ -1,0 +1,56 @@
+"""nmfedu — nonnegative matrix factorization and nonnegative autoencoders for music audio.
+
+The package behind the nmfedu notebook series. The mathematical modules
+(``factorization``, ``constraints``, ``separation``, ``evaluation``, ``nae``,
+``score``, ``spectrogram``, ``data``) import no plotting or widget library, so
+they run headless in tests, benchmarks and the command line; ``plot``,
+``widgets`` and ``audio`` build on them for the notebooks.
+
+Names are resolved lazily: ``import nmfedu`` is cheap, and ``nmfedu.nmf``
+imports only what it needs.
+
+Examples
+--------
+>>> import numpy as np, nmfedu
+>>> V = np.random.default_rng(0).random((20, 30))
+>>> result = nmfedu.nmf(V, R=3, n_iter=50, seed=0)
+>>> result.W.shape, result.H.shape
+((20, 3), (3, 30))
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> submodule that defines it
+_EXPORTS = {
+    "nmf": "factorization",
+    "NMFResult": "factorization",
+    "gradient_H": "factorization",
+    "gradient_W": "factorization",
+    "nmf_gd": "factorization",
+    "loss": "factorization",
+    "separate": "separation",
+}
+_SUBMODULES = {
+    "factorization", "constraints", "separation", "evaluation", "nae", "score",
+    "spectrogram", "data", "plot", "widgets", "audio", "exercises", "cli",
+}
+
+__all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'nmfedu' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
