@@ -18,10 +18,13 @@ LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
 
 .PHONY: setup lab test test-unit test-notebooks test-browser notebooks html data bench lock clean check-python
 
+PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+
+# $(error) prints exactly one line saying what is missing, and stops.
 check-python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "nmfedu needs Python 3.11: '$(PYTHON)' was not found (install Python 3.11, or run make PYTHON=/path/to/python3.11 ...)"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { echo "nmfedu needs Python 3.11: '$(PYTHON)' is $$($(PYTHON) -V 2>&1)"; exit 1; }
-	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python 3.11 with venv and ensurepip (on Debian/Ubuntu: apt-get install python3.11-venv)"; exit 1; }
+	$(if $(shell command -v $(PYTHON) 2>/dev/null),,$(error nmfedu needs Python 3.11, but '$(PYTHON)' was not found: install Python 3.11 or run make PYTHON=/path/to/python3.11))
+	$(if $(filter 3.11,$(PYTHON_VERSION)),,$(error nmfedu needs Python 3.11, but '$(PYTHON)' is Python $(PYTHON_VERSION): run make PYTHON=/path/to/python3.11))
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python 3.11 with venv and ensurepip (Debian/Ubuntu: apt-get install python3.11-venv)"; exit 1; }
 
 # The environment is rebuilt only when pyproject.toml or the lock file change: a second run reuses it.
 $(STAMP): pyproject.toml $(LOCK) | check-python
