@@ -426,7 +426,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         raise ValueError(f"share must be 'columns' or 'proportional', got {share!r}")
     notes = _c.check_notes(notes, by=by)
     duration = x.size / sr
-    notes = _clip_to_duration(notes, duration)
+    notes = _c.check_notes(_clip_to_duration(notes, duration, by), by=by)
 
     X = stft(x, n_fft=n_fft, hop_length=hop_length)
     V = np.abs(X)
@@ -463,19 +463,8 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
                              runtime=time.perf_counter() - t_start)
 
 
-def _clip_to_duration(notes, duration):
-    """Notes past the end of the audio: warn and clip (via :func:`nmfedu.score.validate`)."""
-    try:
-        from .score import validate
-    except ImportError:  # pragma: no cover - score.py not available
-        validate = None
-    if validate is not None:
-        return validate(notes, duration=duration)
-    end = notes["Start"] + notes["Duration"]
-    past = end > duration + 1e-9
-    if past.any():
-        warnings.warn(f"{int(past.sum())} note(s) end after the audio ({duration:.3f} s); clipped",
-                      stacklevel=3)
-        notes = notes[notes["Start"] < duration].copy()
-        notes["Duration"] = np.minimum(notes["Duration"], duration - notes["Start"])
-    return notes.reset_index(drop=True)
+def _clip_to_duration(notes, duration, by):
+    """Notes past the end of the audio: warn and clip (:func:`nmfedu.score.validate`)."""
+    from .score import validate
+
+    return validate(notes, duration=duration, group=by if by is not None else "Instrument")

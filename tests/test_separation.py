@@ -1,0 +1,203 @@
+"""Tests of nmfedu.separation: masks sum to one, ownership, the mixture is preserved."""
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from nmfedu import constraints as C
+from nmfedu import separation as S
+from nmfedu.spectrogram import pitch_to_hz, stft
+
+SR = 22050
+
+
+def synth_two_hands(duration=3.0, sr=SR, seed=0):
+    """Two-hand toy mixture: harmonic tones (1/h partials, exponential decay) in a low
+    ('left') and a high ('right') register, with one pitch played by both hands."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    t = 0.0
+    left, right = [36, 43, 48, 55, 60], [60, 64, 67, 72, 76, 79]
+    while t < duration - 0.5:
+        rows.append([t, 0.45, int(rng.choice(left)), 80, "left"])
+        rows.append([t + 0.1, 0.3, int(rng.choice(right)), 80, "right"])
+        t += 0.5
+    rows.append([0.0, 0.4, 60, 80, "right"])  # pitch 60 in both hands
+    notes = pd.DataFrame(rows, columns=["Start", "Duration", "Pitch", "Velocity", "Instrument"])
+    L = int(duration * sr)
+    stems = {"left": np.zeros(L), "right": np.zeros(L)}
+    for start, dur, p, _, g in rows:
+        n0, n1 = int(start * sr), min(L, int((start + dur) * sr))
+        tt = np.arange(n1 - n0) / sr
+        f0 = float(pitch_to_hz(p))
+        tone = sum(np.sin(2 * np.pi * h * f0 * tt) / h for h in range(1, 9) if h * f0 < sr / 2)
+        env = np.exp(-tt / 0.4) * np.minimum(1, tt / 0.005) * np.minimum(1, (tt[-1] - tt) / 0.01 + 1e-3)
+        stems[g][n0:n1] += 0.1 * tone * env
+    return stems["left"] + stems["right"], stems, notes
+
+
+def local_mu(V, W, H, n_iter=50, eps=1e-12):
+    W, H = W.copy(), H.copy()
+    for _ in range(n_iter):
+        H *= (W.T @ V) / (W.T @ W @ H + eps)
+        W *= (V @ H.T) / (W @ (H @ H.T) + eps)
+    return W, H
+
+
+nonneg = arrays(np.float64, (3, 4, 5), elements=st.one_of(
+    st.just(0.0), st.floats(1e-300, 1e300), st.floats(0, 10)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(stack=nonneg, exponent=st.floats(0.25, 8))
+def test_masks_sum_to_one_everywhere(stack, exponent):
+    models = {f"g{i}": stack[i] for i in range(stack.shape[0])}
+    M = S.masks(models, exponent=exponent)
+    total = sum(M.values())
+    np.testing.assert_allclose(total, 1.0, rtol=0, atol=1e-12)
+    for m in M.values():
+        assert np.all(m >= 0) and np.all(m <= 1 + 1e-12)
+    silent = stack.sum(axis=0) == 0
+    for m in M.values():
+        np.testing.assert_allclose(m[silent], 1 / 3)
+
+
+def test_masks_exponent_and_where_one_group_is_silent():
+    a, b = np.array([[3.0, 1.0, 2.0]]), np.array([[1.0, 0.0, 2.0]])
+    M1 = S.masks({"a": a, "b": b}, exponent=1)
+    M2 = S.masks({"a": a, "b": b}, exponent=2)
+    np.testing.assert_allclose(M1["a"], [[0.75, 1.0, 0.5]])
+    np.testing.assert_allclose(M2["a"], [[0.9, 1.0, 0.5]])
+    Mbig = S.masks({"a": a, "b": b}, exponent=60)
+    assert Mbig["a"][0, 0] > 0.999
+
+
+def test_split_activations_partitions_H():
+    H = np.arange(12.0).reshape(4, 3)
+    labels = pd.DataFrame({"pitch": [48, 60, 60, 72], "kind": ["pitch"] * 4,
+                           "group": ["left", "left", "right", "right"]})
+    parts = S.split_activations(H, labels)
+    assert list(parts) == ["left", "right"]
+    np.testing.assert_array_equal(sum(parts.values()), H)
+    assert not parts["left"][2:].any() and not parts["right"][:2].any()
+    by_kind = S.split_activations(H, labels, by="kind")
+    assert list(by_kind) == ["pitch"]
+    with pytest.raises(ValueError, match="one row per row of H"):
+        S.split_activations(H[:3], labels)
+    with pytest.raises(ValueError, match="by='hand'"):
+        S.split_activations(H, labels, by="hand")
+
+
+def test_proportional_shares_sum_to_one():
+    _, _, notes = synth_two_hands()
+    N = 130
+    _, H0, labels = C.build_constraints(notes, 1025, N, by=None)
+    shares = S.proportional_shares(notes, labels, N)
+    np.testing.assert_allclose(sum(shares.values()), 1.0)
+    # the shared pitch 60 is split in frames where both hands' regions overlap
+    r = labels.index[(labels.pitch == 60) & (labels.kind == "pitch")][0]
+    assert np.any((shares["left"][r] > 0) & (shares["right"][r] > 0))
+
+
+def test_pipeline_steps_preserve_the_mixture():
+    x, stems, notes = synth_two_hands()
+    X = stft(x)
+    V = np.abs(X)
+    W0, H0, labels = C.build_constraints(notes, *V.shape)
+    W, H = local_mu(V, W0, H0)
+    models = S.model_spectrograms(W, S.split_activations(H, labels))
+    M = S.masks(models)
+    parts = S.apply_masks(X, M)
+    np.testing.assert_allclose(sum(parts.values()), X, atol=1e-9)
+    y = S.resynthesize(parts, length=x.size)
+    assert all(s.shape == x.shape for s in y.values())
+    np.testing.assert_allclose(sum(y.values()), x, atol=1e-6 * np.abs(x).max())
+
+
+def test_step_functions_reject_bad_input():
+    with pytest.raises(ValueError, match="models"):
+        S.masks({})
+    with pytest.raises(ValueError, match="same shape"):
+        S.masks({"a": np.ones((2, 2)), "b": np.ones((3, 2))})
+    with pytest.raises(ValueError, match="nonnegative"):
+        S.masks({"a": -np.ones((2, 2))})
+    with pytest.raises(ValueError, match="exponent"):
+        S.masks({"a": np.ones((2, 2))}, exponent=0)
+    with pytest.raises(ValueError, match="H_parts"):
+        S.model_spectrograms(np.ones((4, 2)), {"a": np.ones((3, 5))})
+    with pytest.raises(ValueError, match="mask 'a'"):
+        S.apply_masks(np.ones((4, 5)), {"a": np.ones((4, 4))})
+
+
+# --------------------------------------------------------------------------- separate()
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return synth_two_hands()
+
+
+@pytest.fixture(scope="module")
+def details(toy):
+    pytest.importorskip("nmfedu.factorization")
+    x, _, notes = toy
+    return S.separate(x, SR, notes, n_iter=50, return_details=True)
+
+
+def test_separate_returns_one_signal_per_group_summing_to_mixture(toy, details):
+    x, stems, notes = toy
+    sig = details.signals
+    assert list(sig) == ["left", "right"]
+    assert all(s.shape == x.shape and s.dtype == np.float64 for s in sig.values())
+    np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
+    np.testing.assert_allclose(sum(details.masks.values()), 1.0, atol=1e-12)
+    assert np.all(details.W[details.W0 == 0] == 0) and np.all(details.H[details.H0 == 0] == 0)
+    assert np.isfinite(details.final_loss) and details.params["n_iter"] == 50
+
+
+def test_separate_quality_on_toy_mixture(toy, details):
+    from nmfedu.evaluation import bss_eval
+
+    _, stems, _ = toy
+    table = bss_eval(stems, details.signals)
+    assert (table["SDR"] > 8).all(), table
+
+
+@pytest.mark.parametrize("kwargs", [dict(compression="log"), dict(share="proportional"),
+                                    dict(onset_templates=False, mask_exponent=1.0)])
+def test_separate_variants_preserve_mixture(toy, kwargs):
+    pytest.importorskip("nmfedu.factorization")
+    x, _, notes = toy
+    sig = S.separate(x, SR, notes, n_iter=10, **kwargs)
+    np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
+
+
+def test_separate_bad_input(toy):
+    pytest.importorskip("nmfedu.factorization")
+    x, _, notes = toy
+    with pytest.raises(ValueError, match="by='Hand'"):
+        S.separate(x, SR, notes, by="Hand")
+    with pytest.raises(ValueError, match="compression"):
+        S.separate(x, SR, notes, compression="sqrt")
+    with pytest.raises(ValueError, match="sr"):
+        S.separate(x, 0, notes)
+    with pytest.raises(ValueError, match="x"):
+        S.separate(np.zeros(0), SR, notes)
+    bad = notes.copy()
+    bad.loc[3, "Pitch"] = 300
+    with pytest.raises(ValueError, match="Pitch"):
+        S.separate(x, SR, bad)
+
+
+def test_separate_stereo_is_mixed_down_and_late_notes_are_clipped(toy):
+    pytest.importorskip("nmfedu.factorization")
+    x, _, notes = toy
+    late = pd.concat([notes, pd.DataFrame([[2.9, 1.0, 70, 80, "right"], [5.0, 1.0, 50, 80, "left"]],
+                                          columns=notes.columns)], ignore_index=True)
+    stereo = np.stack([x, x])
+    with pytest.warns(UserWarning) as record:
+        sig = S.separate(stereo.T, SR, late, n_iter=5)
+    text = " ".join(str(w.message) for w in record)
+    assert "mixed down" in text and "end of the audio" in text
+    np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
