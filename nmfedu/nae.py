@@ -911,3 +911,249 @@ def fit(V, R=None, rule="additive", n_epochs=200, lr="lipschitz", W_D0=None, W_E
                      loss0=float(loss0), times=np.asarray(times), n_epochs=len(losses),
                      rule=rule, lr=lr_out if rule == "additive" else None,
                      W_E0=W_E0_used, W_D0=W_D0_used, params=params)
+
+
+# ----------------------------------------------------------------------------- comparison
+
+@dataclass
+class Comparison:
+    """Loss curves of :func:`compare` (the data of the seeds' log–log figure).
+
+    Attributes
+    ----------
+    epochs : ndarray (n_epochs + 1,)
+        0, 1, …, n_epochs.
+    curves : dict name -> ndarray (n_epochs + 1,)
+        ``‖V − V̂‖²`` after each epoch (index 0: the common initialisation) for
+        ``"NAE (additive)"``, ``"NAE (multiplicative)"``, ``"NMF (multiplicative)"``.
+        A curve that stopped early (non-finite loss) is padded with NaN.
+    times : dict name -> float
+        Wall-clock seconds of each training run.
+    results : dict name -> NAEResult or NMF result
+    params : dict
+    """
+
+    epochs: np.ndarray
+    curves: dict
+    times: dict
+    results: dict
+    params: dict = field(default_factory=dict)
+
+    def loss_at(self, epoch):
+        """dict name -> loss after ``epoch`` epochs."""
+        return {name: float(c[epoch]) for name, c in self.curves.items()}
+
+    def crossing(self, name="NAE (multiplicative)", reference="NAE (additive)", at=None):
+        """First epoch at which curve ``name`` reaches ``reference``'s loss after
+        ``at`` epochs (default: its last epoch); None if never."""
+        ref = self.curves[reference]
+        level = ref[-1] if at is None else ref[at]
+        return crossing_epoch(self.curves[name], level)
+
+
+def crossing_epoch(curve, level):
+    """First index ``e`` with ``curve[e] <= level`` (None if there is none).
+
+    Used in notebook 07.
+
+    Examples
+    --------
+    >>> crossing_epoch([5.0, 3.0, 2.0, 1.0], 2.5)
+    2
+    """
+    c = np.asarray(curve, dtype=float)
+    idx = np.flatnonzero(c <= float(level))
+    return int(idx[0]) if idx.size else None
+
+
+def compare(V, R, n_epochs=1000, lr="lipschitz", M_H=None, W_D0=None, W_E0=None, seed=0,
+            *, dtype=None):
+    """Loss per epoch of NAE (additive), NAE (multiplicative) and NMF (multiplicative).
+
+    All three start from the same model output: the NAEs from ``(W_E0, W_D0)``
+    (random and rescaled, see :func:`init_random`, unless given), NMF from
+    ``W0 = W_D0`` and ``H0 = max(W_E0 V, 0) ⊙ M_H`` — the NAE's initial code —
+    so every curve starts at the same loss. NMF runs :func:`nmfedu.nmf` with the
+    Frobenius loss and no early stop (``tol=0``); zeros of ``H0`` (masked
+    entries) stay zero under its multiplicative updates, like the NAE's mask.
+
+    One NMF iteration (update of ``H`` and ``W``) counts as one epoch. The loss
+    is ``‖V − V̂‖²`` for all three (no ½), so the curves are comparable; plot
+    them on log–log axes against epochs 10⁰ … 10³ as in the seeds' figure.
+
+    Parameters
+    ----------
+    V : ndarray (K, N)
+    R : int
+    n_epochs : int
+    lr : float or "lipschitz"
+        Learning rate of the additive NAE (see :func:`fit`).
+    M_H, W_D0, W_E0 : optional
+        As in :func:`fit`.
+    seed : int or None
+        Seed of the common random initialisation.
+    dtype : optional
+        Working precision of the NAEs.
+
+    Returns
+    -------
+    Comparison
+
+    Cost: two NAE runs at five and one NMF run at two V-sized products per
+    epoch; on a subsampled spectrogram (e.g. K = 513 bins, N = 600 frames,
+    R = 32) 1000 epochs of all three take a few seconds (see
+    ``benchmarks/nae_comparison.py``).
+
+    Used in notebook 07.
+    """
+    dt = _dtype(dtype)
+    V = _matrix(V, "V", dt, what="spectrogram (K, N)")
+    n_epochs = _positive_int(n_epochs, "n_epochs")
+    lr = _lr(lr)
+    from .factorization import nmf
+    if W_D0 is None or W_E0 is None:
+        R = _positive_int(R, "R")
+    if W_D0 is None and W_E0 is None:
+        M = _mask(M_H, (R, V.shape[1]), dt)
+        W_E0, W_D0 = init_random(V, R, M_H=M, seed=seed, dtype=dt)
+    elif W_E0 is None or W_D0 is None:
+        probe = fit(V, R, n_epochs=0, W_D0=W_D0, W_E0=W_E0, M_H=M_H, seed=seed, dtype=dt)
+        W_E0, W_D0 = probe.W_E0, probe.W_D0
+    results, curves, times = {}, {}, {}
+    for name, rule in zip(CURVES[:2], RULES):
+        res = fit(V, R, rule=rule, n_epochs=n_epochs, lr=lr, W_D0=W_D0, W_E0=W_E0, M_H=M_H,
+                  dtype=dt)
+        results[name] = res
+        times[name] = res.runtime
+        curves[name] = _pad(res.curve, n_epochs + 1)
+    res = results[CURVES[1]]
+    H0 = _masked(np.maximum(np.asarray(W_E0, dtype=dt) @ V, 0), res.M_H)
+    W0 = np.array(W_D0, dtype=dt)
+    loss0 = _sumsq(V - W0 @ H0)
+    t0 = time.perf_counter()
+    nres = nmf(V.astype(np.float64), W0.shape[1], W0=W0.astype(np.float64),
+               H0=H0.astype(np.float64), n_iter=n_epochs, tol=0, seed=seed)
+    times[CURVES[2]] = time.perf_counter() - t0
+    nl = np.asarray(nres.loss, dtype=float).ravel()
+    if nl.size == n_epochs:
+        nl = np.concatenate([[loss0], nl])
+    results[CURVES[2]] = nres
+    curves[CURVES[2]] = _pad(nl, n_epochs + 1)
+    params = dict(K=V.shape[0], N=V.shape[1], R=int(np.shape(W0)[1]), n_epochs=n_epochs,
+                  lr=lr, seed=seed, masked=M_H is not None, dtype=str(dt))
+    return Comparison(epochs=np.arange(n_epochs + 1), curves=curves, times=times,
+                      results=results, params=params)
+
+
+def _pad(c, n):
+    c = np.asarray(c, dtype=float)[:n]
+    if c.size < n:
+        c = np.concatenate([c, np.full(n - c.size, np.nan)])
+    return c
+
+
+# ----------------------------------------------------------------------------- separation
+
+@dataclass
+class NAESeparationDetails:
+    """Everything :func:`separate` computed (``return_details=True``).
+
+    Attributes: ``signals`` (dict group -> signal), ``X`` (complex STFT), ``V``,
+    ``W_E0, W_D0, M_H, labels`` (the score-informed initialisation), ``model``
+    (the :class:`NAEResult`), ``H_parts``, ``models``, ``masks`` (dicts group ->
+    array), ``loss`` (per epoch), ``params``, ``runtime`` (s).
+    """
+
+    signals: dict
+    X: np.ndarray
+    V: np.ndarray
+    W_E0: np.ndarray
+    W_D0: np.ndarray
+    M_H: np.ndarray
+    labels: object
+    model: NAEResult
+    H_parts: dict
+    models: dict
+    masks: dict
+    loss: np.ndarray
+    params: dict = field(default_factory=dict)
+    runtime: float = 0.0
+
+    @property
+    def final_loss(self):
+        """Loss after the last epoch."""
+        return float(self.loss[-1]) if len(self.loss) else float("nan")
+
+
+def separate(x, sr, notes, by="Instrument", *, rule="multiplicative", n_epochs=100,
+             lr="lipschitz", mask_exponent=None, seed=0, return_details=False,
+             **constraint_kwargs):
+    """Score-informed separation (e.g. left / right hand) with a trained NAE.
+
+    The NMF path of :func:`nmfedu.separation.separate` with the factorisation
+    replaced by an autoencoder: the decoder starts at the score's harmonic and
+    onset templates (template constraints), the score's activation regions
+    are the structured-dropout mask ``M_H`` (activation constraints), and after
+    training the masked code ``H'`` and the decoder ``W_D`` take the places of
+    NMF's ``H`` and ``W`` in :func:`nmfedu.separation.split_activations`,
+    :func:`~nmfedu.separation.model_spectrograms`, :func:`~nmfedu.separation.masks`,
+    :func:`~nmfedu.separation.apply_masks` and
+    :func:`~nmfedu.separation.resynthesize`. Evaluate the signals with
+    :func:`nmfedu.evaluation.bss_eval` as for NMF.
+
+    Parameters
+    ----------
+    x : ndarray (L,)
+        Mono mixture.
+    sr : float
+        Its sample rate (Hz).
+    notes : DataFrame
+        Note table synchronised with ``x``.
+    by : str
+        Group column of ``notes``.
+    rule, n_epochs, lr
+        Training (see :func:`fit`).
+    mask_exponent : float, optional
+        Exponent of the soft masks (default: the NMF path's).
+    seed : int or None
+    return_details : bool
+        Return an :class:`NAESeparationDetails` instead of the dict of signals.
+    **constraint_kwargs
+        Passed to :func:`nmfedu.constraints.build_constraints`.
+
+    Returns
+    -------
+    dict group -> ndarray (L,) or NAESeparationDetails
+
+    Used in notebook 06.
+    """
+    from . import separation as sep
+    from .spectrogram import stft
+
+    t0 = time.perf_counter()
+    x = sep.to_mono(x)
+    if mask_exponent is None:
+        mask_exponent = sep.SEPARATION_DEFAULTS["mask_exponent"]
+    try:
+        sr_f = float(sr)
+    except (TypeError, ValueError):
+        raise ValueError(f"sr must be a positive number, got {sr!r}") from None
+    if not np.isfinite(sr_f) or sr_f <= 0:
+        raise ValueError(f"sr must be a positive number, got {sr!r}")
+    X = stft(x)
+    V = np.abs(X)
+    W_E0, W_D0, M, labels = init_score_informed(V, notes, by=by, sr=sr_f, **constraint_kwargs)
+    model = fit(V, W_D0.shape[1], rule=rule, n_epochs=n_epochs, lr=lr, W_D0=W_D0, W_E0=W_E0,
+                M_H=M, seed=seed)
+    H_parts = sep.split_activations(model.H, labels, by="group")
+    models = sep.model_spectrograms(model.W_D, H_parts)
+    mask_dict = sep.masks(models, exponent=mask_exponent)
+    signals = sep.resynthesize(sep.apply_masks(X, mask_dict), length=x.size)
+    if not return_details:
+        return signals
+    params = dict(by=by, sr=sr_f, rule=rule, n_epochs=n_epochs, lr=lr,
+                  mask_exponent=mask_exponent, seed=seed, **constraint_kwargs)
+    return NAESeparationDetails(signals=signals, X=X, V=V, W_E0=W_E0, W_D0=W_D0, M_H=M,
+                                labels=labels, model=model, H_parts=H_parts, models=models,
+                                masks=mask_dict, loss=model.loss, params=params,
+                                runtime=time.perf_counter() - t0)
