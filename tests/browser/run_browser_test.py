@@ -1,0 +1,749 @@
+#!/usr/bin/env python
+"""Browser test: run every notebook in JupyterLab as a student would, and move its widgets.
+
+nbval runs the cells in a bare kernel; it cannot see a widget that never renders ("Error displaying
+widget", a mismatch between ipywidgets and JupyterLab's widget manager) or a slider that moves but
+changes nothing. This script starts JupyterLab from the project's environment on 127.0.0.1 (random
+port and token, throw-away config/settings/workspace/runtime dirs) and drives it with Playwright for
+Python in Debian's headless Chromium. For each notebook it
+
+1. opens it, runs "Kernel > Restart Kernel and Run All Cells" (accepting the restart dialog) and
+   waits until every cell has run and the kernel is idle, within a time budget;
+2. fails on an error output (a traceback, in a cell or inside an Output widget), on
+   "Error displaying widget" / "model not found" / "Failed to load model class", or on a cell still
+   running after the budget;
+3. if the notebook has widgets (CSS classes ``nmfedu-control``, ``nmfedu-figure``, ``nmfedu-run``,
+   see docs/CONTRACTS.md): changes the first control as a user would (slider: focus its handle and
+   press an arrow key; checkbox / toggle: click; dropdown: pick the next option), clicks the Run
+   button of the same cell if there is one, and waits until the screenshot of the figure driven by
+   it differs from the one taken before. It prints the latency from the change to the new figure
+   (a measurement, not an assertion), fails if the figure never changes or shows a traceback, and
+   then checks that the kernel still answers a trivial execute request;
+4. saves one screenshot per notebook in build/browser/.
+
+The notebooks are copied into a scratch directory under build/browser/ first, so nothing JupyterLab
+does can touch the committed files (autosave is off as well). The server runs in its own process
+group and is stopped (kernels included) in a ``finally`` block, also on SIGTERM/SIGINT and on the
+overall timeout; the script then checks that the port is free again.
+
+Usage:  .venv/bin/python tests/browser/run_browser_test.py [NOTEBOOK ...] [--budget S] ...
+        (default: notebooks/[0-9]*.ipynb, sorted). Prints one line per notebook and a final line
+        ``N passed, M failed``; the exit code is non-zero if any notebook failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / "build" / "browser"
+CHROMIUM = os.environ.get("NMFEDU_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+# Texts the widget manager writes into the page when a widget cannot be shown.
+WIDGET_ERROR_TEXTS = [
+    "Error displaying widget",
+    "model not found",
+    "Failed to load model class",
+    "Failed to create view",
+]
+TRACEBACK_TEXT = "Traceback (most recent call last)"
+
+
+class Abort(BaseException):
+    """Raised by the signal handlers (SIGTERM, SIGINT, overall timeout) to unwind into `finally`."""
+
+
+@dataclass
+class Result:
+    path: str
+    ok: bool = True
+    problems: list[str] = field(default_factory=list)
+    run_s: float | None = None
+    n_controls: int = 0
+    n_figures: int = 0
+    n_runs: int = 0
+    changed: str = "-"
+    latency_ms: float | None = None
+    responsive_ms: float | None = None
+    screenshot: str = "-"
+    total_s: float = 0.0
+
+    def fail(self, msg: str) -> None:
+        self.ok = False
+        self.problems.append(msg)
+
+    def line(self) -> str:
+        run = f"{self.run_s:.1f} s" if self.run_s is not None else "-"
+        lat = f"{self.latency_ms:.0f} ms" if self.latency_ms is not None else "-"
+        status = "PASS" if self.ok else "FAIL"
+        s = (
+            f"{status} {self.path}: run-all {run}, widgets {self.n_controls} controls/"
+            f"{self.n_figures} figures/{self.n_runs} run buttons, changed {self.changed}, "
+            f"latency {lat}, total {self.total_s:.1f} s, screenshot {self.screenshot}"
+        )
+        for p in self.problems:
+            s += f"\n    - {p}"
+        return s
+
+
+# --------------------------------------------------------------------------------------------
+# JupyterLab server
+# --------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """True if nothing listens on the port (connections in TIME_WAIT do not count, as for any
+    server that sets SO_REUSEADDR)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+
+
+def prepare_scratch(scratch: Path, notebooks: list[Path]) -> list[str]:
+    """Copy the notebooks' folders into `scratch` at the same relative paths; return their paths
+    relative to `scratch` (= the server's root). data/ is linked so relative paths still work."""
+    work = scratch / "root"
+    work.mkdir(parents=True)
+    for name in ("data",):
+        if (REPO / name).exists():
+            (work / name).symlink_to(REPO / name, target_is_directory=True)
+    rels = []
+    copied: set[Path] = set()
+    for nb in notebooks:
+        rel = nb.resolve().relative_to(REPO)
+        if rel.parent not in copied:
+            copied.add(rel.parent)
+            dest = work / rel.parent
+            if rel.parent == Path("."):
+                shutil.copy2(nb, work / rel.name)
+            else:
+                shutil.copytree(
+                    REPO / rel.parent, dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+                )
+        rels.append(rel.as_posix())
+    return rels
+
+
+def configure(scratch: Path) -> dict[str, Path]:
+    dirs = {k: scratch / k for k in ("config", "runtime", "settings", "workspaces", "ipython")}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    lab = {
+        "news_url": None,
+        "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+        "expose_app_in_browser": True,
+        "user_settings_dir": str(dirs["settings"]),
+        "workspaces_dir": str(dirs["workspaces"]),
+    }
+    server = {"ServerApp": {"terminals_enabled": False}, "LabApp": lab}
+    write_json(dirs["config"] / "jupyter_server_config.json", server)
+    write_json(dirs["config"] / "jupyter_lab_config.json", {"LabApp": lab})
+    s = dirs["settings"] / "@jupyterlab"
+    # No news/update toasts, no autosave, every cell rendered (no windowing), no kernel prompts.
+    write_json(s / "apputils-extension" / "notification.jupyterlab-settings",
+               {"fetchNews": "false", "checkForUpdates": False})
+    write_json(s / "docmanager-extension" / "plugin.jupyterlab-settings",
+               {"autosave": False})
+    write_json(s / "notebook-extension" / "tracker.jupyterlab-settings",
+               {"windowingMode": "none", "kernelShutdown": False})
+    write_json(s / "extensionmanager-extension" / "plugin.jupyterlab-settings",
+               {"enabled": False})
+    return dirs
+
+
+class Server:
+    def __init__(self, scratch: Path, log_path: Path):
+        self.scratch = scratch
+        self.port = free_port()
+        self.token = secrets.token_hex(24)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log_path = log_path
+        self.log = None
+
+    def start(self, timeout: float = 120.0) -> None:
+        dirs = configure(self.scratch)
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(dirs["config"]),
+            JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+            IPYTHONDIR=str(dirs["ipython"]),
+            PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
+            PYDEVD_DISABLE_FILE_VALIDATION="1",
+        )
+        cmd = [
+            sys.executable, "-m", "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.scratch / 'root'}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={dirs['settings']}",
+            f"--LabApp.workspaces_dir={dirs['workspaces']}",
+            "--LabApp.extension_manager=readonly",
+        ]
+        if os.geteuid() == 0:  # CI and these machines run as root
+            cmd.append("--allow-root")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.scratch / "root", env=env, stdin=subprocess.DEVNULL,
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with code {self.proc.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/status?token={self.token}", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def _descendants(self) -> list[int]:
+        """PIDs of all processes below the server (kernels run in sessions of their own, so
+        killing the server's process group alone would not reach them)."""
+        if self.proc is None:
+            return []
+        children: dict[int, list[int]] = {}
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    stat = f.read()
+                ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+        out, todo = [], [self.proc.pid]
+        while todo:
+            for c in children.get(todo.pop(), []):
+                out.append(c)
+                todo.append(c)
+        return out
+
+    def stop(self) -> list[str]:
+        """Stop the server and its kernels; return problems (empty if all went well)."""
+        problems = []
+        if self.proc is None:
+            return problems
+        descendants = self._descendants()
+        if self.proc.poll() is None:
+            try:  # polite: the server shuts its kernels down
+                req = urllib.request.Request(
+                    f"{self.base}/api/shutdown", method="POST",
+                    headers={"Authorization": f"token {self.token}"})
+                urllib.request.urlopen(req, timeout=5).close()
+            except (urllib.error.URLError, OSError):
+                pass
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if self.proc.poll() is None:
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+        for pid in descendants:  # kernels left behind, by their id
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.proc.poll() is None:
+            problems.append(f"JupyterLab server (pid {self.proc.pid}) did not stop")
+        if self.log:
+            self.log.close()
+        deadline = time.monotonic() + 10
+        while not port_is_free(self.port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not port_is_free(self.port):
+            problems.append(f"port {self.port} is still in use after stopping the server")
+        return problems
+
+
+# --------------------------------------------------------------------------------------------
+# In-page helpers (window.jupyterapp is exposed with --LabApp.expose_app_in_browser)
+# --------------------------------------------------------------------------------------------
+
+JS_HELPERS = r"""
+() => {
+  if (window.__nmf) return;
+  const app = window.jupyterapp;
+  const panel = () => {
+    const w = app.shell.currentWidget;
+    return (w && w.content && w.sessionContext) ? w : null;
+  };
+  window.__nmf = {
+    panel,
+    ready: async (path) => {
+      const p = panel();
+      if (!p || p.context.path !== path) return false;
+      await p.context.ready; await p.sessionContext.ready;
+      return !!(p.sessionContext.session && p.sessionContext.session.kernel);
+    },
+    kernelStatus: () => { const p = panel(); return p ? p.sessionContext.kernelDisplayStatus : 'none'; },
+    startRunAll: () => {
+      const ids = ['notebook:restart-run-all', 'runmenu:restart-and-run-all'];
+      const id = ids.find(i => app.commands.hasCommand(i));
+      window.__nmfRun = {done: false, result: null, error: null, id};
+      app.commands.execute(id).then(
+        r => { window.__nmfRun.done = true; window.__nmfRun.result = r === undefined ? null : r; },
+        e => { window.__nmfRun.done = true; window.__nmfRun.error = String(e); });
+      return id;
+    },
+    runState: () => window.__nmfRun,
+    cells: () => {
+      const p = panel(); const out = [];
+      p.content.widgets.forEach((c, i) => {
+        if (c.model.type !== 'code') return;
+        const prompt = c.promptNode ? c.promptNode.textContent.trim() : '';
+        const outputs = c.model.outputs.toJSON();
+        const errors = outputs.filter(o => o.output_type === 'error')
+                              .map(o => `${o.ename}: ${o.evalue}`);
+        out.push({index: i, prompt, count: c.model.executionCount,
+                  source: c.model.sharedModel.getSource().split('\n').filter(l => l.trim())[0] || '',
+                  errors});
+      });
+      return out;
+    },
+    domProblems: (texts, tb) => {
+      const p = panel(); if (!p) return ['no notebook panel'];
+      const node = p.content.node; const found = [];
+      for (const t of texts) if (node.textContent.includes(t)) found.push(`page shows "${t}"`);
+      node.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').forEach(el => {
+        const txt = el.textContent;
+        if (txt.includes(tb)) {
+          const lines = txt.trim().split('\n').filter(l => l.trim());
+          found.push(`traceback shown: ${lines[lines.length - 1].slice(0, 200)}`);
+        }
+      });
+      return found;
+    },
+    ping: async (ms) => {
+      const p = panel(); const k = p && p.sessionContext.session && p.sessionContext.session.kernel;
+      if (!k) return 'no kernel';
+      const f = k.requestExecute({code: '1 + 1', silent: true, store_history: false});
+      const t = new Promise(res => setTimeout(() => res('timeout'), ms));
+      const r = await Promise.race([f.done.then(m => m.content.status), t]);
+      return r;
+    },
+    shutdown: async () => {
+      const p = panel(); if (!p) return;
+      try { p.context.model.dirty = false; } catch (e) {}
+      try { await p.sessionContext.shutdown(); } catch (e) {}
+    },
+  };
+}
+"""
+
+# Watch a figure element: record when its DOM last changed (an image replaced, an img decoded).
+JS_WATCH = r"""
+(el) => {
+  window.__nmfMut = [];
+  if (window.__nmfObs) window.__nmfObs.disconnect();
+  const rec = () => window.__nmfMut.push(performance.now());
+  window.__nmfObs = new MutationObserver(rec);
+  window.__nmfObs.observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
+  el.addEventListener('load', rec, true);
+  return performance.now();
+}
+"""
+
+JS_CONTROL_KIND = r"""
+(el) => {
+  if (el.querySelector('.noUi-handle')) return 'slider';
+  if (el.querySelector('input[type=range]')) return 'range';
+  if (el.matches('button.widget-toggle-button, .widget-toggle-button') || el.tagName === 'BUTTON') return 'button';
+  if (el.querySelector('input[type=checkbox]')) return 'checkbox';
+  if (el.querySelector('select')) return 'select';
+  if (el.matches('.widget-toggle-buttons') || el.querySelector('.widget-toggle-buttons')) return 'togglebuttons';
+  if (el.querySelector('input[type=radio]')) return 'radio';
+  if (el.querySelector('input[type=number], input[type=text]')) return 'text';
+  return 'unknown';
+}
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# One notebook
+# --------------------------------------------------------------------------------------------
+
+def wait_for(fn, timeout: float, interval: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def accept_dialog(page, timeout: float) -> bool:
+    btn = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+    try:
+        btn.first.wait_for(state="visible", timeout=timeout * 1000)
+    except Exception:
+        return False
+    btn.first.click()
+    return True
+
+
+def has_graphic(loc) -> bool:
+    return loc.locator("img, canvas, svg").count() > 0
+
+
+def stable_shot(loc, timeout: float = 10.0) -> bytes:
+    prev = loc.screenshot(animations="disabled")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        cur = loc.screenshot(animations="disabled")
+        if cur == prev:
+            return cur
+        prev = cur
+    return prev
+
+
+def change_control(page, ctl) -> str:
+    """Change `ctl` as a user would; return a description of what was done."""
+    kind = ctl.evaluate(JS_CONTROL_KIND)
+    desc = ctl.locator(".widget-label").first
+    label = desc.inner_text().strip() if desc.count() else ""
+    name = f"{kind}{' ' + repr(label) if label else ''}"
+    if kind == "slider":
+        readout = ctl.locator(".widget-readout").first
+        before = readout.inner_text() if readout.count() else None
+        handle = ctl.locator(".noUi-handle").first
+        handle.focus()
+        handle.press("ArrowRight")
+        time.sleep(0.2)
+        after = readout.inner_text() if readout.count() else None
+        if before is not None and after == before:  # at its maximum: go the other way
+            handle.press("ArrowLeft")
+            time.sleep(0.2)
+            after = readout.inner_text()
+        return f"{name} {before} -> {after}" if before is not None else name
+    if kind == "range":
+        ctl.locator("input[type=range]").first.press("ArrowRight")
+        return name
+    if kind == "button":
+        (ctl if ctl.evaluate("e => e.tagName") == "BUTTON" else ctl.locator("button").first).click()
+        return name
+    if kind == "checkbox":
+        ctl.locator("input[type=checkbox]").first.click()
+        return name
+    if kind == "select":
+        sel = ctl.locator("select").first
+        n = sel.evaluate("s => s.options.length")
+        i = sel.evaluate("s => s.selectedIndex")
+        sel.select_option(index=(i + 1) % max(n, 1))
+        return f"{name} option {i} -> {(i + 1) % max(n, 1)}"
+    if kind == "togglebuttons":
+        ctl.locator("button:not(.mod-active)").first.click()
+        return name
+    if kind == "radio":
+        ctl.locator("input[type=radio]:not(:checked)").first.click()
+        return name
+    raise RuntimeError(f"do not know how to change a control of kind {kind!r}")
+
+
+def check_widgets(page, res: Result, args) -> object | None:
+    """Move the first control, click Run, wait for the figure to change. Returns the figure."""
+    controls = page.locator(".jp-Notebook .nmfedu-control")
+    figures = page.locator(".jp-Notebook .nmfedu-figure")
+    runs = page.locator(".jp-Notebook .nmfedu-run")
+    res.n_controls, res.n_figures, res.n_runs = controls.count(), figures.count(), runs.count()
+    if res.n_controls == 0 and res.n_runs == 0:
+        if res.n_figures:
+            res.fail(f"{res.n_figures} nmfedu-figure element(s) but no nmfedu-control / nmfedu-run")
+        return None
+    if res.n_figures == 0:
+        res.fail("widgets found but no element with class nmfedu-figure to check")
+        return None
+    target = controls.first if res.n_controls else runs.first
+    cell = target.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-Cell ')][1]")
+    fig = cell.locator(".nmfedu-figure").first if cell.locator(".nmfedu-figure").count() else figures.first
+    run_btn = cell.locator(".nmfedu-run").first if (res.n_controls and cell.locator(".nmfedu-run").count()) else None
+
+    fig.scroll_into_view_if_needed()
+    if not wait_for(lambda: has_graphic(fig), args.change_budget):
+        res.fail("the nmfedu-figure shows no image (img/canvas/svg) after run-all")
+        return fig
+    before = stable_shot(fig)
+    t0 = fig.evaluate(JS_WATCH)
+    wall0 = time.monotonic()
+    try:
+        if res.n_controls:
+            res.changed = change_control(page, target)
+            if run_btn is not None:
+                run_btn.click()
+                res.changed += " + Run"
+        else:
+            target.click()
+            res.changed = "Run button"
+    except Exception as e:  # noqa: BLE001 - report, don't crash the run
+        res.fail(f"could not change the control: {e}")
+        return fig
+
+    # Poll until the figure differs from before and holds still for one more shot.
+    deadline = wall0 + args.change_budget
+    changed_at = None
+    prev = None
+    while time.monotonic() < deadline:
+        cur = fig.screenshot(animations="disabled")
+        if cur != before and has_graphic(fig):
+            if prev is not None and cur == prev:
+                break
+            if changed_at is None:
+                changed_at = time.monotonic()
+        else:
+            changed_at = None
+        prev = cur
+        time.sleep(0.15)
+    else:
+        res.fail(f"the figure did not change within {args.change_budget:.0f} s after: {res.changed}")
+        return fig
+    muts = page.evaluate("window.__nmfMut")
+    last = [m for m in muts if m >= t0]
+    res.latency_ms = (max(last) - t0) if last else (changed_at - wall0) * 1000
+    for p in page.evaluate("([t, tb]) => window.__nmf.domProblems(t, tb)", [WIDGET_ERROR_TEXTS, TRACEBACK_TEXT]):
+        res.fail(f"after the change: {p}")
+    t1 = time.monotonic()
+    status = page.evaluate("ms => window.__nmf.ping(ms)", int(args.change_budget * 1000))
+    res.responsive_ms = (time.monotonic() - t1) * 1000
+    if status != "ok":
+        res.fail(f"kernel did not answer an execute request after the change ({status})")
+    return fig
+
+
+def check_notebook(context, server: Server, rel: str, args) -> Result:
+    res = Result(rel)
+    t_start = time.monotonic()
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+    ws = "nmf" + secrets.token_hex(4)
+    try:
+        page.goto(f"{server.base}/lab/workspaces/{ws}/tree/{rel}?token={server.token}",
+                  wait_until="domcontentloaded", timeout=args.load_budget * 1000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=args.load_budget * 1000)
+        page.evaluate("() => window.jupyterapp.restored")
+        page.evaluate(JS_HELPERS)
+
+        def ready():
+            if page.locator(".jp-Dialog").count():  # e.g. a kernel selection dialog: take the default
+                accept_dialog(page, 1)
+            return page.evaluate("p => window.__nmf.ready(p)", rel)
+
+        if not wait_for(ready, args.load_budget, 0.5):
+            res.fail(f"notebook or its kernel not ready within {args.load_budget:.0f} s")
+            return res
+
+        cmd = page.evaluate("() => window.__nmf.startRunAll()")
+        if not accept_dialog(page, 20):
+            res.fail(f"no restart dialog after {cmd}")
+        t_run = time.monotonic()
+
+        def finished():
+            st = page.evaluate("() => window.__nmf.runState()")
+            if not st["done"]:
+                return False
+            if page.evaluate("() => window.__nmf.kernelStatus()") != "idle":
+                return False
+            return not any("*" in c["prompt"] for c in page.evaluate("() => window.__nmf.cells()"))
+
+        done = wait_for(finished, args.budget, 0.5)
+        res.run_s = time.monotonic() - t_run
+        cells = page.evaluate("() => window.__nmf.cells()")
+        if not done:
+            running = [c for c in cells if "*" in c["prompt"]]
+            where = "; ".join(f"cell {c['index']} ({c['source'][:60]!r})" for c in running[:3]) or \
+                f"kernel {page.evaluate('() => window.__nmf.kernelStatus()')}"
+            res.fail(f"still running after the {args.budget:.0f} s budget: {where}")
+        st = page.evaluate("() => window.__nmf.runState()")
+        if st.get("error"):
+            res.fail(f"{st['id']} failed: {st['error']}")
+        for c in cells:
+            for e in c["errors"]:
+                res.fail(f"error output in cell {c['index']} ({c['source'][:60]!r}): {e[:200]}")
+        if done:
+            not_run = [c for c in cells if c["count"] is None and c["source"]]
+            if not_run and not any(c["errors"] for c in cells):
+                res.fail(f"{len(not_run)} code cell(s) not executed, first: cell {not_run[0]['index']}")
+        for p in page.evaluate("([t, tb]) => window.__nmf.domProblems(t, tb)", [WIDGET_ERROR_TEXTS, TRACEBACK_TEXT]):
+            if not any(p.startswith("traceback") and c["errors"] for c in cells):
+                res.fail(p)
+
+        fig = None
+        if done:
+            fig = check_widgets(page, res, args)
+        shot = BUILD / (Path(rel).stem + ".png")
+        try:
+            if fig is not None:
+                fig.scroll_into_view_if_needed(timeout=5000)
+            page.screenshot(path=str(shot), timeout=30000)
+            res.screenshot = str(shot.relative_to(REPO))
+        except Exception as e:  # noqa: BLE001
+            res.problems.append(f"(screenshot failed: {e})")
+    except Abort:
+        raise
+    except Exception as e:  # noqa: BLE001 - one broken notebook must not stop the others
+        res.fail(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    finally:
+        try:
+            page.evaluate("() => window.__nmf && window.__nmf.shutdown()")
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            page.close()
+        except Exception:  # noqa: BLE001
+            pass
+        res.total_s = time.monotonic() - t_start
+        if not res.ok and page_errors:
+            res.problems.append(f"(browser errors: {'; '.join(page_errors[:3])[:300]})")
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("notebooks", nargs="*", help="notebooks to test (default: notebooks/[0-9]*.ipynb)")
+    ap.add_argument("--budget", type=float, default=float(os.environ.get("NMFEDU_BROWSER_BUDGET", 120)),
+                    help="seconds allowed for Restart Kernel and Run All Cells, per notebook (120)")
+    ap.add_argument("--change-budget", type=float, default=30,
+                    help="seconds allowed for a figure to change after a control moves (30)")
+    ap.add_argument("--load-budget", type=float, default=90,
+                    help="seconds allowed to open a notebook and start its kernel (90)")
+    ap.add_argument("--timeout", type=float, default=float(os.environ.get("NMFEDU_BROWSER_TIMEOUT", 1800)),
+                    help="overall timeout in seconds (1800)")
+    ap.add_argument("--keep-scratch", action="store_true", help="keep build/browser/scratch-* for debugging")
+    args = ap.parse_args(argv)
+
+    os.chdir(REPO)
+    paths = args.notebooks or sorted(glob.glob("notebooks/[0-9]*.ipynb"))
+    if not paths:
+        print("no notebooks to test")
+        print("0 passed, 1 failed")
+        return 1
+    notebooks = [Path(p) for p in paths]
+    missing = [str(p) for p in notebooks if not p.is_file()]
+    if missing:
+        print(f"not found: {', '.join(missing)}")
+        print(f"0 passed, {len(notebooks)} failed")
+        return 1
+    if not os.access(CHROMIUM, os.X_OK):
+        print(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium); "
+              "Playwright's own browser download does not work here")
+        print(f"0 passed, {len(notebooks)} failed")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    BUILD.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=BUILD))
+
+    def on_signal(signum, _frame):
+        raise Abort(f"signal {signal.Signals(signum).name}" if signum != signal.SIGALRM
+                    else f"overall timeout of {args.timeout:.0f} s")
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM)}
+    signal.alarm(int(args.timeout))
+    results: list[Result] = []
+    extra: list[str] = []
+    server = Server(scratch, BUILD / "jupyterlab.log")
+    t0 = time.monotonic()
+    try:
+        rels = prepare_scratch(scratch, notebooks)
+        server.start()
+        print(f"JupyterLab on 127.0.0.1:{server.port} (log {server.log_path.relative_to(REPO)}), "
+              f"ready in {time.monotonic() - t0:.1f} s", flush=True)
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                str(scratch / "chromium-profile"), executable_path=CHROMIUM, headless=True,
+                args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900},
+            )
+            try:
+                for rel in rels:
+                    r = check_notebook(context, server, rel, args)
+                    results.append(r)
+                    print(r.line(), flush=True)
+            finally:
+                try:
+                    context.close()
+                except Exception:  # noqa: BLE001
+                    pass
+    except Abort as e:
+        extra.append(f"aborted: {e}")
+    except Exception as e:  # noqa: BLE001
+        extra.append(f"{type(e).__name__}: {e}")
+    finally:
+        signal.alarm(0)
+        for s in (signal.SIGTERM, signal.SIGINT):  # finish cleaning up before obeying
+            signal.signal(s, signal.SIG_IGN)
+        extra += server.stop()
+        if not args.keep_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        for s, h in old.items():
+            signal.signal(s, h)
+
+    for msg in extra:
+        print(f"ERROR {msg}")
+    passed = sum(r.ok for r in results)
+    failed = len(notebooks) - passed
+    if extra and failed == 0:
+        failed = 1
+    print(f"browser test took {time.monotonic() - t0:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and not extra else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
