@@ -161,14 +161,15 @@ def proportional_shares(notes, labels, N: int, *, by: str = "Instrument", sr: fl
     kinds = labels["kind"].astype(str).to_numpy()
     frame_res = hop_length / sr
     groups = _groups_in_order(notes[by])
+    unique, row_of = np.unique(pitches, return_inverse=True)
     regions = {}
     for g in groups:
         sub = notes[notes[by] == g]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            act = _c.activation_constraints(sub, pitches, N, frame_res, onset_tol, offset_tol)
-        ons = _c.onset_constraints(sub, pitches, N, frame_res, onset_before, onset_after)
-        regions[g] = np.where((kinds == "onset")[:, None], ons, act)
+            act = _c.activation_constraints(sub, unique, N, frame_res, onset_tol, offset_tol)
+        ons = _c.onset_constraints(sub, unique, N, frame_res, onset_before, onset_after)
+        regions[g] = np.where((kinds == "onset")[:, None], ons[row_of], act[row_of])
     total = sum(regions.values())
     even = 1.0 / len(groups)
     with np.errstate(invalid="ignore", divide="ignore"):

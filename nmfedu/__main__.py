@@ -1,0 +1,7 @@
+"""``python -m nmfedu …`` runs the command line of :mod:`nmfedu.cli`."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

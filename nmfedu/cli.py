@@ -1,0 +1,282 @@
+"""Command line: ``python -m nmfedu separate MIX.wav SCORE.csv|SCORE.mid --out DIR``.
+
+Score-informed separation (:func:`nmfedu.separation.separate`) of a recording
+into one WAV file per group label of the score (e.g. ``left.wav`` and
+``right.wav``), plus ``report.json`` with the parameters, the final NMF loss
+and the durations (audio length, run time).
+
+Behaviour worth knowing:
+
+* existing output files are never overwritten without ``--force``; this is
+  checked *before* any computation;
+* every file is first written to a temporary file in ``DIR`` and renamed into
+  place only when all of them are complete, so an interrupted run leaves no
+  half-written output;
+* bad input (missing or unreadable audio, malformed score rows, an unknown
+  ``--by`` column, a sample rate other than ``--sr``) ends with one line
+  ``nmfedu: error: …`` on stderr and exit status 2, without a traceback;
+  warnings (stereo mixed down, notes past the end clipped) are one line each
+  ``nmfedu: warning: …``.
+
+WAV files are written as 32-bit float at the sample rate of the input, so the
+separated files add up to the (mono) mixture.
+
+Used by: the README's command-line example and notebook 04's closing remark.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+__all__ = ["main", "build_parser", "InputError"]
+
+EXIT_BAD_INPUT = 2
+
+
+class InputError(Exception):
+    """Bad input detected by the command line itself (reported as one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + message
+        self.exit(EXIT_BAD_INPUT, f"nmfedu: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m nmfedu`` (sub-command ``separate``)."""
+    from .constraints import DEFAULTS as C
+    from .separation import SEPARATION_DEFAULTS as S
+
+    parser = _Parser(prog="python -m nmfedu",
+                     description="nmfedu command line: score-informed NMF source separation.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sep = sub.add_parser(
+        "separate", help="split a recording into one WAV per score group (e.g. left/right hand)",
+        description="Score-informed NMF separation (Ewert & Müller 2012): writes DIR/<group>.wav "
+                    "for every group label of the score and DIR/report.json.")
+    sep.add_argument("mix", metavar="MIX", help="the recording (WAV, FLAC, OGG; stereo is mixed down)")
+    sep.add_argument("score", metavar="SCORE",
+                     help="note table synchronised with MIX: FMP CSV "
+                          "(Start;Duration;Pitch;Velocity;Instrument, seconds) or MIDI (.mid)")
+    sep.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
+    sep.add_argument("--by", default="Instrument", metavar="COLUMN",
+                     help="score column with the group labels (default: Instrument)")
+    sep.add_argument("--force", action="store_true", help="overwrite existing output files")
+    sep.add_argument("--sr", type=float, default=None, metavar="HZ",
+                     help="expected sample rate of MIX; a different rate is an error unless --resample")
+    sep.add_argument("--resample", action="store_true", help="resample MIX to --sr instead of failing")
+    sep.add_argument("--n-iter", type=int, default=S["n_iter"], help=f"NMF iterations (default {S['n_iter']})")
+    sep.add_argument("--beta", choices=["frobenius", "kl"], default=S["beta"], help="NMF loss")
+    sep.add_argument("--mask-exponent", type=float, default=S["mask_exponent"],
+                     help=f"soft-mask exponent (default {S['mask_exponent']})")
+    sep.add_argument("--compression", choices=["none", "log"], default="none",
+                     help="factorise |X| (none, default) or log(1 + |X|)")
+    sep.add_argument("--share", choices=["columns", "proportional"], default=S["share"],
+                     help="ownership of pitches played by several groups")
+    sep.add_argument("--n-harmonics", type=int, default=C["n_harmonics"])
+    sep.add_argument("--tolerance", type=float, default=C["tolerance"],
+                     help="half-width of the harmonic bands in semitones")
+    sep.add_argument("--onset-tol", type=float, default=C["onset_tol"], help="seconds before an onset")
+    sep.add_argument("--offset-tol", type=float, default=C["offset_tol"], help="seconds after an offset")
+    sep.add_argument("--no-onset-templates", action="store_true", help="no onset templates")
+    sep.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _note(kind, message):
+    print(f"nmfedu: {kind}: {message}", file=sys.stderr)
+
+
+def _read_audio(path):
+    import numpy as np
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"MIX: no such audio file: {p}")
+    if not p.is_file():
+        raise InputError(f"MIX: not a file: {p}")
+    try:
+        data, sr = sf.read(str(p), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"MIX: cannot read {p} as audio ({reason})") from None
+    if data.shape[0] == 0:
+        raise InputError(f"MIX: {p} contains no samples")
+    if not np.all(np.isfinite(data)):
+        raise InputError(f"MIX: {p} contains NaN or inf samples")
+    channels = data.shape[1]
+    if channels > 1:
+        _note("note", f"MIX has {channels} channels; mixed down to mono (average of the channels)")
+    return data.mean(axis=1), float(sr), channels
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _file_names(groups):
+    names = {}
+    for g in groups:
+        stem = _SAFE.sub("_", str(g)).strip("._") or "group"
+        names[g] = f"{stem}.wav"
+    clash = len(set(names.values())) != len(names)
+    if clash or "report.json" in names.values():
+        raise InputError(f"group labels {list(groups)} give clashing file names "
+                         f"{list(names.values())}; rename the groups in the score")
+    return names
+
+
+def _atomic_temp(directory, final_name):
+    """A new empty file next to the final one (same file system, so os.replace is atomic),
+    with the permissions a normal open() would give."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{final_name}.", suffix=".part")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
+def _separate_command(args):
+    import numpy as np
+    import soundfile as sf
+
+    from . import __version__
+    from . import score as score_mod
+    from .separation import separate
+
+    t0 = time.perf_counter()
+    if args.n_iter < 1:
+        raise InputError(f"--n-iter must be a positive integer, got {args.n_iter}")
+    x, sr, channels = _read_audio(args.mix)
+    if args.sr is not None:
+        if args.sr <= 0:
+            raise InputError(f"--sr must be a positive sample rate in Hz, got {args.sr:g}")
+        if args.sr != sr:
+            if not args.resample:
+                raise InputError(f"sample-rate mismatch: MIX is {sr:g} Hz but --sr is {args.sr:g} Hz "
+                                 f"(pass --resample to convert)")
+            import librosa
+
+            _note("note", f"MIX resampled from {sr:g} Hz to {args.sr:g} Hz")
+            x = librosa.resample(x, orig_sr=sr, target_sr=args.sr)
+            sr = float(args.sr)
+    duration = x.size / sr
+
+    score_path = Path(args.score)
+    if not score_path.exists():
+        raise FileNotFoundError(f"SCORE: no such score file: {score_path}")
+    try:
+        notes = score_mod.read(score_path)
+    except (ValueError, OSError) as err:
+        raise InputError(f"SCORE: {str(err).splitlines()[0]}") from None
+    if args.by not in notes.columns:
+        raise InputError(f"--by {args.by!r} is not a column of the score; columns are "
+                         f"{list(notes.columns)}")
+    if len(notes) == 0:
+        raise InputError(f"SCORE: {score_path} contains no notes")
+    groups = list(dict.fromkeys(notes[args.by].astype(str)))
+    names = _file_names(groups)
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out must be a directory, but {out} is a file")
+    targets = [out / n for n in names.values()] + [out / "report.json"]
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not args.force:
+        raise InputError(f"refusing to overwrite {', '.join(existing)} (pass --force)")
+
+    params = dict(n_iter=args.n_iter, beta=args.beta, mask_exponent=args.mask_exponent,
+                  compression=None if args.compression == "none" else args.compression,
+                  share=args.share, n_harmonics=args.n_harmonics, tolerance=args.tolerance,
+                  onset_tol=args.onset_tol, offset_tol=args.offset_tol,
+                  onset_templates=not args.no_onset_templates, seed=args.seed)
+    t_sep = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        details = separate(x, sr, notes, by=args.by, return_details=True, **params)
+    for w in caught:
+        if issubclass(w.category, (UserWarning, RuntimeWarning)):
+            _note("warning", str(w.message).splitlines()[0])
+    t_sep = time.perf_counter() - t_sep
+
+    out.mkdir(parents=True, exist_ok=True)
+    temps = {}
+    try:
+        for g, name in names.items():
+            tmp = _atomic_temp(out, name)
+            temps[out / name] = tmp
+            sf.write(tmp, np.asarray(details.signals[g], dtype=np.float32), int(round(sr)),
+                     format="WAV", subtype="FLOAT")
+        loss = details.final_loss
+        report = {
+            "command": "separate",
+            "nmfedu_version": __version__,
+            "mix": str(Path(args.mix).resolve()),
+            "score": str(score_path.resolve()),
+            "sample_rate": sr,
+            "channels_in": channels,
+            "n_notes": int(len(notes)),
+            "groups": {g: n for g, n in names.items()},
+            "parameters": {k: v for k, v in details.params.items()},
+            "final_loss": loss if np.isfinite(loss) else None,
+            "n_iter": details.n_iter,
+            "durations": {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
+                          "total_s": round(time.perf_counter() - t0, 3)},
+        }
+        tmp = _atomic_temp(out, "report.json")
+        temps[out / "report.json"] = tmp
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, default=_json_default)
+            fh.write("\n")
+        for final, tmp in temps.items():
+            os.replace(tmp, final)
+        temps = {}
+    finally:
+        for tmp in temps.values():
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+    print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
+          f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def main(argv=None) -> int:
+    """Entry point of ``python -m nmfedu`` and the ``nmfedu`` console script.
+
+    Returns the exit status: 0 on success, 2 for bad input (one line on stderr).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return _separate_command(args)
+    except (InputError, ValueError, FileNotFoundError) as err:
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        _note("error", message)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # e.g. permission denied on --out
+        _note("error", f"{err.strerror or err}: {err.filename or ''}".rstrip(": "))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _note("error", "interrupted; no output file was written")
+        return 130
