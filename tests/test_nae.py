@@ -387,3 +387,24 @@ def test_bad_input_of_helpers():
 def test_crossing_epoch():
     assert nae.crossing_epoch([4.0, 3.0, 1.0], 3.0) == 1
     assert nae.crossing_epoch([4.0, 3.0], 1.0) is None
+
+
+def test_additive_epoch_with_kinks_matches_generic_gradients():
+    """Zero frames (Z = 0), template zeros and masks that make Y = 0 exactly: the
+    training's shortcut forward pass gives the same step as gradients()."""
+    rng = np.random.default_rng(40)
+    K, N, R = 10, 12, 4
+    V = rng.random((K, N))
+    V[:, 3] = 0.0
+    W_E = rng.random((R, K))
+    W_D = rng.random((K, R)) * (rng.random((K, R)) < 0.5)
+    W_D[2] = 0.0
+    M = _mask(R, N, 41, p=0.5)
+    lr = 1e-3
+    _, gE, gD = nae.gradients(V, W_E, W_D, M_H=M)
+    Y = W_D @ ((W_E @ V) * M)
+    assert (Y == 0).any()
+    res = nae.fit(V, R, rule="additive", n_epochs=1, lr=lr, W_D0=W_D, W_E0=W_E, M_H=M)
+    np.testing.assert_allclose(res.W_E, np.maximum(W_E - lr * gE, 0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(res.W_D, np.maximum(W_D - lr * gD, 0) * (W_D > 0),
+                               rtol=1e-12, atol=1e-15)
