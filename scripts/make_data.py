@@ -58,14 +58,15 @@ FLUIDSYNTH_ARGS = [
     "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0",
 ]
 
-# Excerpts. bars are music21 measure numbers (inclusive); bpm in quarter notes per minute.
+# Excerpts. bars are music21 measure numbers (inclusive); bpm in quarter notes per minute
+# (a divisor of 60 000 000, so that MIDI's tempo in µs per quarter is exact).
 EXCERPTS = [
     dict(
         name="mozart_sonata",
         corpus="mozart/k545/movement1_exposition.mxl",
         composer="Wolfgang Amadeus Mozart (1756–1791)",
         title="Piano Sonata in C major, K. 545, 1st movement (Allegro)",
-        bars=(1, 4), bpm=112, velocity={"right": 80, "left": 66},
+        bars=(1, 4), bpm=120, velocity={"right": 80, "left": 66},
         difficulty="easy",
         encoding="MusicXML (Finale 2011 / Dolet Light, encoded 2012) from music21's corpus",
         description=("The opening theme: a melody in the right hand over an Alberti bass in "
@@ -89,7 +90,7 @@ EXCERPTS = [
         corpus="chopin/mazurka06-2.krn",
         composer="Frédéric Chopin (1810–1849)",
         title="Mazurka in C-sharp minor, Op. 6 No. 2",
-        bars=(1, 8), bpm=144, velocity={"right": 76, "left": 72},
+        bars=(1, 8), bpm=150, velocity={"right": 76, "left": 72},
         difficulty="hard",
         encoding=("Humdrum **kern by Craig Stuart Sapp (2005) after the Mikuli edition, "
                   "G. Schirmer (1894–1898), from music21's corpus"),
@@ -253,6 +254,9 @@ def build_piece(cfg, out: Path, workdir: Path):
     else:
         hands, length_q = notes_from_corpus(cfg)
     bpm = cfg["bpm"]
+    if 60_000_000 % bpm:
+        raise ValueError(f"{cfg['name']}: bpm must divide 60 000 000 so that the MIDI tempo "
+                         f"(µs per quarter) is exact, got {bpm}")
     notes = note_table(hands, bpm, cfg["velocity"])
     end = float((notes["Start"] + notes["Duration"]).max())
     n = int(round((end + TAIL) * SR))
