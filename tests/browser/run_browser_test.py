@@ -87,6 +87,7 @@ class Result:
     n_runs: int = 0
     changed: str = "-"
     latency_ms: float | None = None
+    latencies: list[float] = field(default_factory=list)
     responsive_ms: float | None = None
     screenshot: str = "-"
     total_s: float = 0.0
@@ -102,7 +103,7 @@ class Result:
         s = (
             f"{status} {self.path}: run-all {run}, widgets {self.n_controls} controls/"
             f"{self.n_figures} figures/{self.n_runs} run buttons, changed {self.changed}, "
-            f"latency {lat}, total {self.total_s:.1f} s, screenshot {self.screenshot}"
+            f"max latency {lat}, total {self.total_s:.1f} s, screenshot {self.screenshot}"
         )
         for p in self.problems:
             s += f"\n    - {p}"
@@ -359,6 +360,15 @@ JS_HELPERS = r"""
       const p = panel(); if (!p) return ['no notebook panel'];
       const node = p.content.node; const found = [];
       for (const t of texts) if (node.textContent.includes(t)) found.push(`page shows "${t}"`);
+      // @jupyter-widgets/base shows a broken-file icon ("Click to show javascript error.") for a
+      // widget whose model or view cannot be created; a click reveals the error message.
+      node.querySelectorAll('.jupyter-widgets-error-widget').forEach(el => {
+        const box = el.parentElement;
+        if (el.classList.contains('icon-error') && box) box.click();
+        const msg = (box ? box.textContent : el.textContent).replace('Click to show javascript error.', '')
+          .replace(/\[Open Browser Console[^\]]*\]/, '').replace(/\s+/g, ' ').trim();
+        found.push(`widget failed to render: ${msg.slice(0, 200) || 'javascript error'}`);
+      });
       node.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').forEach(el => {
         const txt = el.textContent;
         if (txt.includes(tb)) {
@@ -495,43 +505,94 @@ def change_control(page, ctl) -> str:
     raise RuntimeError(f"do not know how to change a control of kind {kind!r}")
 
 
+JS_GROUPS = r"""
+() => {
+  // One group per cell holding a control or a Run button: its first control (or its Run button),
+  // the Run button to click after the control, and the figure it drives (the first nmfedu-figure
+  // in the same cell, else the first one after the control in the page).
+  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook') ||
+               document.querySelector('.jp-Notebook');
+  const controls = [...root.querySelectorAll('.nmfedu-control')];
+  const figures = [...root.querySelectorAll('.nmfedu-figure')];
+  const runs = [...root.querySelectorAll('.nmfedu-run')];
+  const groups = []; const seen = new Set();
+  for (const el of [...controls, ...runs].sort((a, b) =>
+         a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1)) {
+    const cell = el.closest('.jp-Cell');
+    if (!cell || seen.has(cell)) continue;
+    seen.add(cell);
+    const ctl = controls.find(c => cell.contains(c));
+    const run = runs.find(r => cell.contains(r));
+    const first = ctl || run;
+    let fig = figures.find(f => cell.contains(f));
+    if (!fig) fig = figures.find(f => first.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING);
+    groups.push({control: ctl ? controls.indexOf(ctl) : null, run: run ? runs.indexOf(run) : null,
+                 figure: fig ? figures.indexOf(fig) : null});
+  }
+  return {controls: controls.length, figures: figures.length, runs: runs.length, groups};
+}
+"""
+
+
 def check_widgets(page, res: Result, args) -> object | None:
-    """Move the first control, click Run, wait for the figure to change. Returns the figure."""
-    controls = page.locator(".jp-Notebook .nmfedu-control")
-    figures = page.locator(".jp-Notebook .nmfedu-figure")
-    runs = page.locator(".jp-Notebook .nmfedu-run")
-    res.n_controls, res.n_figures, res.n_runs = controls.count(), figures.count(), runs.count()
-    if res.n_controls == 0 and res.n_runs == 0:
+    """For every cell with widgets: move its first control (then click its Run button, if any),
+    or click Run alone; wait for the figure to change. Returns the first figure checked."""
+    scope = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"
+    controls = page.locator(f"{scope} .nmfedu-control")
+    figures = page.locator(f"{scope} .nmfedu-figure")
+    runs = page.locator(f"{scope} .nmfedu-run")
+    info = page.evaluate(JS_GROUPS)
+    res.n_controls, res.n_figures, res.n_runs = info["controls"], info["figures"], info["runs"]
+    if not info["groups"]:
         if res.n_figures:
             res.fail(f"{res.n_figures} nmfedu-figure element(s) but no nmfedu-control / nmfedu-run")
         return None
-    if res.n_figures == 0:
-        res.fail("widgets found but no element with class nmfedu-figure to check")
-        return None
-    target = controls.first if res.n_controls else runs.first
-    cell = target.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-Cell ')][1]")
-    fig = cell.locator(".nmfedu-figure").first if cell.locator(".nmfedu-figure").count() else figures.first
-    run_btn = cell.locator(".nmfedu-run").first if (res.n_controls and cell.locator(".nmfedu-run").count()) else None
+    first_fig = None
+    changes = []
+    for k, g in enumerate(info["groups"][: args.max_groups]):
+        if g["figure"] is None:
+            res.fail(f"widget group {k + 1}: no element with class nmfedu-figure to check")
+            continue
+        fig = figures.nth(g["figure"])
+        first_fig = first_fig or fig
+        ctl = controls.nth(g["control"]) if g["control"] is not None else None
+        run = runs.nth(g["run"]) if g["run"] is not None else None
+        desc, latency = check_group(page, res, args, fig, ctl, run, k + 1)
+        changes.append(f"{desc} ({latency:.0f} ms)" if latency is not None else desc)
+        if latency is not None:
+            res.latencies.append(latency)
+    res.changed = "; ".join(changes) or "-"
+    if res.latencies:
+        res.latency_ms = max(res.latencies)
+    t1 = time.monotonic()
+    status = page.evaluate("ms => window.__nmf.ping(ms)", int(args.change_budget * 1000))
+    res.responsive_ms = (time.monotonic() - t1) * 1000
+    if status != "ok":
+        res.fail(f"kernel did not answer an execute request after the changes ({status})")
+    return first_fig
 
+
+def check_group(page, res: Result, args, fig, ctl, run, k: int) -> tuple[str, float | None]:
+    """Change one control / click Run, wait until `fig` shows a new image; return (what, ms)."""
     fig.scroll_into_view_if_needed()
     if not wait_for(lambda: has_graphic(fig), args.change_budget):
-        res.fail("the nmfedu-figure shows no image (img/canvas/svg) after run-all")
-        return fig
+        res.fail(f"widget group {k}: the nmfedu-figure shows no image (img/canvas/svg) after run-all")
+        return "-", None
     before = stable_shot(fig)
     t0 = fig.evaluate(JS_WATCH)
     wall0 = time.monotonic()
     try:
-        if res.n_controls:
-            res.changed = change_control(page, target)
-            if run_btn is not None:
-                run_btn.click()
-                res.changed += " + Run"
+        if ctl is not None:
+            what = change_control(page, ctl)
+            if run is not None:
+                run.click()
+                what += " + Run"
         else:
-            target.click()
-            res.changed = "Run button"
+            run.click()
+            what = "Run button"
     except Exception as e:  # noqa: BLE001 - report, don't crash the run
-        res.fail(f"could not change the control: {e}")
-        return fig
+        res.fail(f"widget group {k}: could not change the control: {str(e).splitlines()[0]}")
+        return "-", None
 
     # Poll until the figure differs from before and holds still for one more shot.
     deadline = wall0 + args.change_budget
@@ -539,6 +600,14 @@ def check_widgets(page, res: Result, args) -> object | None:
     prev = None
     while time.monotonic() < deadline:
         cur = fig.screenshot(animations="disabled")
+        if cur != before and not has_graphic(fig):
+            # cleared for a redraw, or replaced by an error: stop early on an error
+            probs = page.evaluate("([t, tb]) => window.__nmf.domProblems(t, tb)",
+                                  [WIDGET_ERROR_TEXTS, TRACEBACK_TEXT])
+            if probs:
+                for p in probs:
+                    res.fail(f"after {what}: {p}")
+                return what, None
         if cur != before and has_graphic(fig):
             if prev is not None and cur == prev:
                 break
@@ -549,19 +618,14 @@ def check_widgets(page, res: Result, args) -> object | None:
         prev = cur
         time.sleep(0.15)
     else:
-        res.fail(f"the figure did not change within {args.change_budget:.0f} s after: {res.changed}")
-        return fig
+        res.fail(f"the figure did not change within {args.change_budget:.0f} s after: {what}")
+        return what, None
     muts = page.evaluate("window.__nmfMut")
     last = [m for m in muts if m >= t0]
-    res.latency_ms = (max(last) - t0) if last else (changed_at - wall0) * 1000
+    latency = (max(last) - t0) if last else (changed_at - wall0) * 1000
     for p in page.evaluate("([t, tb]) => window.__nmf.domProblems(t, tb)", [WIDGET_ERROR_TEXTS, TRACEBACK_TEXT]):
-        res.fail(f"after the change: {p}")
-    t1 = time.monotonic()
-    status = page.evaluate("ms => window.__nmf.ping(ms)", int(args.change_budget * 1000))
-    res.responsive_ms = (time.monotonic() - t1) * 1000
-    if status != "ok":
-        res.fail(f"kernel did not answer an execute request after the change ({status})")
-    return fig
+        res.fail(f"after {what}: {p}")
+    return what, latency
 
 
 def check_notebook(context, server: Server, rel: str, args) -> Result:
@@ -661,6 +725,8 @@ def main(argv=None) -> int:
                     help="seconds allowed for Restart Kernel and Run All Cells, per notebook (120)")
     ap.add_argument("--change-budget", type=float, default=30,
                     help="seconds allowed for a figure to change after a control moves (30)")
+    ap.add_argument("--max-groups", type=int, default=20,
+                    help="check at most this many widget cells per notebook (20)")
     ap.add_argument("--load-budget", type=float, default=90,
                     help="seconds allowed to open a notebook and start its kernel (90)")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("NMFEDU_BROWSER_TIMEOUT", 1800)),
