@@ -406,7 +406,10 @@ def update_image(im, X, clim=None):
     if shown.shape != old_shape:
         labels = meta["labels"]
         if labels is not None and len(template_labels(labels)) not in shown.shape:
-            labels = meta["labels"] = None
+            labels = meta["labels"] = None  # the labels no longer fit: fall back to indices
+            for axis in (im.axes.xaxis, im.axes.yaxis):
+                if axis.get_label_text() == "Template (pitch)":
+                    axis.set_label_text("Template r (index)")
         spec = _axis_spec(meta["kind"], shown.shape, meta["sr"], meta["hop_length"],
                           meta["n_fft"], labels)
         im.set_extent(spec["extent"])

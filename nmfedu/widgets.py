@@ -1,0 +1,619 @@
+"""Interactive figures for the nmfedu notebooks (ipywidgets 8, inline backend).
+
+A notebook describes an interactive figure by three things and lets
+:class:`InteractiveFigure` do the rest:
+
+``compute(**params) -> data``
+    The (possibly slow) computation, e.g. an NMF for the chosen rank. Expensive inputs that
+    do not depend on the controls (the spectrogram ``V``, a note table) are computed once,
+    outside the callbacks, and passed with ``fixed=dict(V=V)`` (or produced once by
+    ``prepare=``); they reach ``compute`` as keyword arguments.
+``setup(fig, data) -> handles``
+    Called once with the first data: creates axes and artists in ``fig`` (typically with the
+    helpers of :mod:`nmfedu.plot`) and returns whatever ``draw`` needs (e.g. the ``images``
+    dict of :func:`nmfedu.plot.plot_decomposition`).
+``draw(handles, data)``
+    Updates those artists in place (:func:`nmfedu.plot.update_image`,
+    :func:`nmfedu.plot.update_lines`, ``set_data``, ``set_clim``). Without ``setup``,
+    ``draw(fig, data)`` redraws the cleared figure each time (simpler, slower).
+
+and a dict of controls (name → ipywidgets control; the helpers below give good defaults).
+The builder lays out controls, a status line ("computed in 0.12 s · drawn in 0.05 s") and
+a fixed-size output area with the figure; caches results per parameter tuple (moving a
+slider back is instant); uses ``continuous_update=False``; optionally waits for a Run
+button; and exposes :meth:`InteractiveFigure.update` / :attr:`InteractiveFigure.callback` so
+tests and ``benchmarks/bench_widgets.py`` can drive it headless.
+
+How the figure is shown
+-----------------------
+The figure is a :class:`matplotlib.figure.Figure` that is *not* registered with pyplot, so
+the inline backend never shows a stray copy below the widget. After each update it is
+rendered to PNG at a fixed size and placed into the output area by replacing the
+``outputs`` of the :class:`ipywidgets.Output` in one step (the same effect as
+``clear_output(wait=True)`` + ``display(fig)``, without a blank frame, and without needing
+a front end, so it also works when the notebook is executed headless: the initial figure
+is rendered at construction and saved with the widget state). The cell's own output also
+carries the initial figure as ``image/png``, which static renderers (GitHub, nbviewer,
+exported HTML, untrusted notebooks) show instead of the live widget, and a deterministic
+``text/plain`` line for nbval.
+
+CSS classes (``docs/CONTRACTS.md``): ``nmfedu-figure`` on the figure's output area,
+``nmfedu-control`` on every control, ``nmfedu-run`` on the Run button (and
+``nmfedu-widget``, ``nmfedu-status`` on the container and the status line).
+
+Examples
+--------
+>>> import numpy as np
+>>> from nmfedu import plot, widgets
+>>> V = np.random.default_rng(0).random((20, 30))
+>>> def compute(R, V):
+...     return V[:, :R] @ V[:R, :]  # stands for something slow
+>>> def setup(fig, data):
+...     return plot.plot_matrix(data, ax=fig.add_subplot())[2]
+>>> fig_widget = widgets.InteractiveFigure(compute, plot.update_image,
+...     {"R": widgets.rank_slider(3)}, setup=setup, fixed=dict(V=V))
+>>> _ = fig_widget.update(R=5)   # what the slider does; display(fig_widget) in a notebook
+
+Used by: notebooks 01–07 (every interactive figure), ``benchmarks/bench_widgets.py``.
+"""
+from __future__ import annotations
+
+import base64
+import inspect
+import io
+import math
+import time
+from collections import OrderedDict
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+from . import plot
+
+__all__ = [
+    "InteractiveFigure", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
+    "rank_slider", "iterations_slider", "learning_rate_slider", "seed_slider",
+    "pitch_tolerance_slider", "onset_tolerance_slider", "offset_tolerance_slider",
+    "compression_slider", "float_slider", "int_slider", "toggle", "constraint_toggles",
+    "dropdown", "ITERATION_STEPS",
+]
+
+#: CSS class of the output area that shows the figure (browser test, CONTRACTS.md).
+FIGURE_CLASS = "nmfedu-figure"
+#: CSS class of every control.
+CONTROL_CLASS = "nmfedu-control"
+#: CSS class of the Run button.
+RUN_CLASS = "nmfedu-run"
+#: Log-spaced iteration counts of :func:`iterations_slider`.
+ITERATION_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+_STYLE = {"description_width": "initial"}
+_CONTROL_WIDTH = "300px"
+
+
+# --------------------------------------------------------------------------- controls
+def _layout(width=_CONTROL_WIDTH):
+    return widgets.Layout(width=width)
+
+
+def int_slider(description: str, value: int, min: int, max: int, step: int = 1, **kwargs):
+    """An :class:`ipywidgets.IntSlider` in the nmfedu style (updates on release)."""
+    if not min <= value <= max:
+        raise ValueError(f"value of {description!r} must be in [{min}, {max}], got {value}")
+    kw = dict(continuous_update=False, style=_STYLE, layout=_layout())
+    kw.update(kwargs)
+    return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description,
+                             **kw)
+
+
+def float_slider(description: str, value: float, min: float, max: float, step: float,
+                 readout_format: str = ".2f", **kwargs):
+    """An :class:`ipywidgets.FloatSlider` in the nmfedu style (updates on release)."""
+    if not min <= value <= max:
+        raise ValueError(f"value of {description!r} must be in [{min}, {max}], got {value}")
+    kw = dict(continuous_update=False, style=_STYLE, layout=_layout())
+    kw.update(kwargs)
+    return widgets.FloatSlider(value=value, min=min, max=max, step=step,
+                               description=description, readout_format=readout_format, **kw)
+
+
+def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = "Rank R"):
+    """Slider for the rank R (number of templates).
+
+    Used by notebooks 02 (rank of a random-init NMF) and 05 (size of the NAE code).
+    """
+    return int_slider(description, value, min, max)
+
+
+def iterations_slider(value: int = 100, options=ITERATION_STEPS, description: str = "Iterations"):
+    """Log-spaced slider for a number of iterations or epochs (1, 2, 5, 10, 20, 50, ...).
+
+    Used by notebooks 01, 02 (iterations of gradient descent / multiplicative updates), 05–07
+    (epochs).
+    """
+    options = tuple(int(o) for o in options)
+    if value not in options:
+        raise ValueError(f"value of iterations_slider must be one of {options}, got {value}")
+    return widgets.SelectionSlider(options=options, value=value, description=description,
+                                   continuous_update=False, style=_STYLE, layout=_layout())
+
+
+def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.0,
+                         description: str = "Learning rate γ"):
+    """Logarithmic slider for a learning rate (one step = a factor of about 1.78).
+
+    Used by notebooks 01 (gradient descent) and 05–07 (additive NAE training).
+    """
+    if not (0 < min <= value <= max):
+        raise ValueError(f"learning rate must satisfy 0 < min <= value <= max, got "
+                         f"min={min}, value={value}, max={max}")
+    return widgets.FloatLogSlider(value=value, base=10, min=math.log10(min), max=math.log10(max),
+                                  step=0.25, description=description, readout_format=".1e",
+                                  continuous_update=False, style=_STYLE, layout=_layout())
+
+
+def seed_slider(value: int = 0, max: int = 9, description: str = "Random seed"):
+    """Slider for the seed of a random initialization (notebooks 02, 05)."""
+    return int_slider(description, value, 0, max)
+
+
+def pitch_tolerance_slider(value: float = 0.5, max: float = 2.0,
+                           description: str = "Pitch tolerance (semitones)"):
+    """Slider for the width of the harmonic template constraints, in semitones
+    (``tolerance`` of :func:`nmfedu.constraints.build_constraints`; notebook 03)."""
+    return float_slider(description, value, 0.0, max, 0.1, readout_format=".1f")
+
+
+def onset_tolerance_slider(value: float = 0.1, max: float = 1.0,
+                           description: str = "Onset tolerance (s)"):
+    """Slider for the time before a note's onset in which it may be active, in seconds
+    (``onset_tol``; notebooks 03, 06)."""
+    return float_slider(description, value, 0.0, max, 0.05)
+
+
+def offset_tolerance_slider(value: float = 0.5, max: float = 2.0,
+                            description: str = "Offset tolerance (s)"):
+    """Slider for the time after a note's offset in which it may still be active, in seconds
+    (``offset_tol``; notebooks 03, 06)."""
+    return float_slider(description, value, 0.0, max, 0.05)
+
+
+def compression_slider(value: float = 1.0, min: float = 0.1, max: float = 1000.0,
+                       description: str = "Compression γ"):
+    """Logarithmic slider for the factor γ of ``log(1 + γ·V)`` (notebooks 01, 04)."""
+    if not (0 < min <= value <= max):
+        raise ValueError(f"γ must satisfy 0 < min <= value <= max, got {min}, {value}, {max}")
+    return widgets.FloatLogSlider(value=value, base=10, min=math.log10(min), max=math.log10(max),
+                                  step=0.25, description=description, readout_format=".3g",
+                                  continuous_update=False, style=_STYLE, layout=_layout())
+
+
+def toggle(description: str, value: bool = False, tooltip: str = ""):
+    """An on/off toggle button (a constraint, a display option)."""
+    return widgets.ToggleButton(value=bool(value), description=description, tooltip=tooltip,
+                                icon="check" if value else "", layout=widgets.Layout(width="auto"))
+
+
+def constraint_toggles(templates: bool = True, activations: bool = True, onsets: bool = False):
+    """Toggles for the score-informed constraints of notebooks 03 and 06.
+
+    Returns
+    -------
+    dict
+        ``{'templates': ..., 'activations': ..., 'onsets': ...}`` → ToggleButton (template
+        constraints, activation constraints, onset templates); pass it into the controls of
+        :class:`InteractiveFigure` (``controls={**constraint_toggles(), ...}``).
+    """
+    return {
+        "templates": toggle("Template constraints", templates,
+                            "zero W outside the harmonics of each pitch"),
+        "activations": toggle("Activation constraints", activations,
+                              "zero H outside the notes of the score"),
+        "onsets": toggle("Onset templates", onsets, "extra templates for note onsets"),
+    }
+
+
+def dropdown(options, value=None, description: str = ""):
+    """A dropdown (e.g. the loss ``beta``, the update ``rule``, a piece name).
+
+    ``options`` is a sequence of values or of ``(label, value)`` pairs.
+    """
+    options = list(options)
+    if not options:
+        raise ValueError("options of dropdown must not be empty")
+    values = [o[1] if isinstance(o, tuple) else o for o in options]
+    if value is None:
+        value = values[0]
+    if value not in values:
+        raise ValueError(f"value of dropdown {description!r} must be one of {values}, got {value!r}")
+    return widgets.Dropdown(options=options, value=value, description=description, style=_STYLE,
+                            layout=widgets.Layout(width="auto"))
+
+
+def _on_toggle_icon(change):
+    change["owner"].icon = "check" if change["new"] else ""
+
+
+# --------------------------------------------------------------------------- builder
+def _freeze(value):
+    """A hashable version of a control value (lists, arrays and dicts included)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return (value.shape, value.tobytes())
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _format_seconds(t):
+    return f"{t * 1000:.0f} ms" if t < 1 else f"{t:.2f} s"
+
+
+class InteractiveFigure:
+    """An interactive figure: controls → ``compute`` (cached) → ``draw`` → fixed-size output.
+
+    Parameters
+    ----------
+    compute : callable
+        ``compute(**params, **fixed) -> data`` with one keyword per control (and per entry of
+        ``fixed``). If it has a parameter ``progress``, it receives a function
+        ``progress(fraction, text='')`` that updates the status line (long trainings).
+    draw : callable
+        ``draw(handles, data)`` updating the artists made by ``setup`` (e.g.
+        :func:`nmfedu.plot.update_image` when ``setup`` returns an image); without ``setup``,
+        ``draw(fig, data)`` draws into the cleared figure.
+    controls : dict
+        Name → ipywidgets control (a ``ValueWidget``), in display order; the names are the
+        keywords of ``compute``. See :func:`rank_slider` and friends.
+    setup : callable, optional
+        ``setup(fig, data) -> handles``, called once with the first data.
+    fixed : dict, optional
+        Keyword arguments of ``compute`` that never change (precomputed ``V``, notes, ...);
+        not part of the cache key.
+    prepare : callable, optional
+        ``prepare() -> dict`` run once at construction; its result is merged into ``fixed``
+        (for inputs that are expensive to compute).
+    run_button : bool
+        Wait for a Run button (class ``nmfedu-run``) instead of recomputing on every change —
+        for trainings that take more than about a second.
+    initial : bool
+        Compute and draw the initial control values at construction (default), so the
+        executed notebook shows the figure. With ``initial=False`` (only sensible together
+        with ``run_button``) the output shows a hint until Run is pressed.
+    continuous_update : bool
+        Set the controls' ``continuous_update`` (default False: recompute on release).
+    figsize : (float, float)
+        Figure size in inches; the output area is fixed to the rendered size.
+    dpi : float
+        Resolution of the rendered figure (90: 9 inches → 810 pixels).
+    cache_size : int
+        Number of results kept (least recently used dropped first); 0 disables the cache.
+    title : str, optional
+        A bold line above the controls; also names the figure in the text repr.
+    static_fallback : bool
+        Put the current figure as ``image/png`` into the cell output for static renderers.
+    freeze_layout : bool
+        With ``setup``: keep the axes where the first (constrained) layout put them, which
+        makes every later redraw several times faster. Set False if ``draw`` changes labels
+        a lot.
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+        What the notebook displays (``display(fig_widget)`` does the same).
+    figure : matplotlib.figure.Figure
+    output : ipywidgets.Output
+        The figure's area (class ``nmfedu-figure``).
+    controls : dict name → control
+    run : ipywidgets.Button or None
+    status : ipywidgets.HTML
+    data : object
+        The data of the figure as last drawn.
+    handles : object
+        What ``setup`` returned.
+    timing : dict
+        Seconds spent in the last refresh: ``compute``, ``draw``, ``render``, ``total``, and
+        ``cached`` (bool).
+
+    Notes
+    -----
+    Used by notebooks 01–07 and ``benchmarks/bench_widgets.py``. The cell that displays the
+    widget starts with ``# NBVAL_IGNORE_OUTPUT`` (house rule); its ``text/plain`` is
+    deterministic anyway.
+    """
+
+    def __init__(self, compute, draw, controls: dict, *, setup=None, fixed=None, prepare=None,
+                 run_button: bool = False, initial: bool = True, continuous_update: bool = False,
+                 figsize=(9.0, 4.4), dpi: float = 90, cache_size: int = 32,
+                 title: str | None = None, static_fallback: bool = True,
+                 freeze_layout: bool = True):
+        if not callable(compute):
+            raise ValueError("compute must be a function params -> data")
+        if not callable(draw):
+            raise ValueError("draw must be a function (handles or fig, data) -> None")
+        if setup is not None and not callable(setup):
+            raise ValueError("setup must be a function (fig, data) -> handles, or None")
+        if not isinstance(controls, dict):
+            raise ValueError("controls must be a dict name -> ipywidgets control")
+        for name, control in controls.items():
+            if not isinstance(control, widgets.ValueWidget):
+                raise ValueError(f"control {name!r} must be an ipywidgets control with a value "
+                                 f"(slider, toggle, dropdown), got {type(control).__name__}")
+        if cache_size < 0:
+            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
+        if not initial and not run_button:
+            raise ValueError("initial=False needs run_button=True (otherwise nothing is ever drawn)")
+        self._compute = compute
+        self._draw = draw
+        self._setup = setup
+        self.fixed = dict(fixed or {})
+        self.prepare_time = 0.0
+        if prepare is not None:
+            t0 = time.perf_counter()
+            self.fixed.update(prepare())
+            self.prepare_time = time.perf_counter() - t0
+        overlap = set(self.fixed) & set(controls)
+        if overlap:
+            raise ValueError(f"names {sorted(overlap)} are both controls and fixed inputs")
+        self._wants_progress = "progress" in inspect.signature(compute).parameters
+        self.controls = dict(controls)
+        self.run_button = bool(run_button)
+        self.title = title
+        self.dpi = float(dpi)
+        self.figsize = tuple(figsize)
+        self.cache_size = int(cache_size)
+        self.static_fallback = static_fallback
+        self._cache: OrderedDict = OrderedDict()
+        self._suspended = False
+        self._stale = False
+        self.hits = 0
+        self.misses = 0
+        self.data = None
+        self.handles = None
+        self.timing: dict = {}
+        self._png = None
+
+        self.freeze_layout = bool(freeze_layout)
+        self.figure = plot.figure(figsize=self.figsize, dpi=self.dpi)
+        self._canvas = FigureCanvasAgg(self.figure)
+        width = int(round(self.figsize[0] * self.dpi))
+        height = int(round(self.figsize[1] * self.dpi))
+        self._size_px = (width, height)
+        self.output = widgets.Output(layout=widgets.Layout(
+            height=f"{height + 8}px", min_height=f"{height + 8}px", width="100%",
+            max_width=f"{width + 8}px", overflow="hidden"))
+        self.output.add_class(FIGURE_CLASS)
+        for control in self.controls.values():
+            control.add_class(CONTROL_CLASS)
+            if hasattr(control, "continuous_update"):
+                control.continuous_update = bool(continuous_update)
+            if isinstance(control, widgets.ToggleButton):
+                control.observe(_on_toggle_icon, names="value")
+            control.observe(self._on_change, names="value")
+        self.run = None
+        row = list(self.controls.values())
+        if self.run_button:
+            self.run = widgets.Button(description="Run", icon="play", button_style="primary",
+                                      tooltip="compute with the current settings",
+                                      layout=widgets.Layout(width="auto"))
+            self.run.add_class(RUN_CLASS)
+            self.run.on_click(self._on_run)
+            row.append(self.run)
+        self.status = widgets.HTML(value="", layout=widgets.Layout(min_height="1.6em"))
+        self.status.add_class("nmfedu-status")
+        box = widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        box.add_class("nmfedu-controls")
+        children = [box, self.status, self.output]
+        if title:
+            children.insert(0, widgets.HTML(value=f"<b>{title}</b>"))
+        self.widget = widgets.VBox(children)
+        self.widget.add_class("nmfedu-widget")
+
+        if initial:
+            self.refresh()
+        else:
+            self._stale = True
+            self.output.outputs = ({"output_type": "display_data", "metadata": {},
+                                    "data": {"text/plain": "Press Run to compute the figure.",
+                                             "text/html": "<p><i>Press <b>Run</b> to compute "
+                                                          "the figure.</i></p>"}},)
+            self._set_status("press <b>Run</b> to compute")
+
+    # ------------------------------------------------------------------ parameters and cache
+    @property
+    def params(self) -> dict:
+        """Current control values, name → value."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _key(self, params):
+        return tuple((name, _freeze(params[name])) for name in self.controls)
+
+    def cache_info(self) -> dict:
+        """Cache statistics: ``hits``, ``misses``, ``size``, ``maxsize``."""
+        return dict(hits=self.hits, misses=self.misses, size=len(self._cache),
+                    maxsize=self.cache_size)
+
+    def clear_cache(self):
+        """Forget all cached results (e.g. after changing ``fixed``)."""
+        self._cache.clear()
+
+    def _get_data(self, params):
+        key = self._key(params)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self.hits += 1
+            return self._cache[key][0], True, 0.0
+        self.misses += 1
+        kwargs = {**params, **self.fixed}
+        if self._wants_progress:
+            kwargs["progress"] = self._progress
+        t0 = time.perf_counter()
+        data = self._compute(**kwargs)
+        elapsed = time.perf_counter() - t0
+        if self.cache_size:
+            self._cache[key] = [data, None]  # the PNG is added once rendered
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return data, False, elapsed
+
+    def _progress(self, fraction, text=""):
+        now = time.perf_counter()
+        if now - getattr(self, "_last_progress", 0.0) < 0.2 and fraction < 1:
+            return
+        self._last_progress = now
+        self._set_status(f"running… {100 * float(fraction):.0f}% {text}".rstrip())
+
+    # ------------------------------------------------------------------ drawing
+    def _set_status(self, html, error=False):
+        color = "#c92a2a" if error else "#555"
+        self.status.value = f'<span style="color:{color};font-size:90%">{html}</span>'
+
+    def _render(self, png=None):
+        """Render the figure to PNG (unless given) and show it in the output area in one step.
+
+        The canvas is drawn directly and encoded with a fast PNG setting; after the first
+        render the layout of a ``setup`` figure is frozen (constrained layout would otherwise
+        re-run on every draw), so the axes do not move between updates.
+        """
+        if png is None:
+            self._canvas.draw()
+            width, height = self._canvas.get_width_height()
+            rgba = Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba(), "raw",
+                                    "RGBA", 0, 1)
+            buf = io.BytesIO()
+            rgba.convert("RGB").save(buf, format="png", compress_level=3)
+            png = buf.getvalue()
+            if self._setup is not None and self.freeze_layout:
+                self.figure.set_layout_engine("none")
+        self._png = png
+        width, height = self._size_px
+        self.output.outputs = ({
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(self._png).decode("ascii"),
+                     "text/plain": f"<Figure {width}x{height}>"},
+            "metadata": {"image/png": {"width": width, "height": height}},
+        },)
+
+    def _draw_data(self, data):
+        before = set(plt.get_fignums())
+        try:
+            if self._setup is not None:
+                if self.handles is None:
+                    self.handles = self._setup(self.figure, data)
+                else:
+                    self._draw(self.handles, data)
+            else:
+                self.figure.clear()
+                self._draw(self.figure, data)
+        finally:
+            for num in set(plt.get_fignums()) - before:  # stray pyplot figures would show below
+                plt.close(num)
+
+    def refresh(self):
+        """Compute (or take from the cache) for the current control values, draw and show.
+
+        This is the callback the controls (or the Run button) run; ``benchmarks`` time it.
+
+        Returns
+        -------
+        data
+            What ``compute`` returned.
+        """
+        params = self.params
+        t0 = time.perf_counter()
+        if not self._cache or self._key(params) not in self._cache:
+            self._set_status("computing…")
+        data, cached, t_compute = self._get_data(params)
+        t1 = time.perf_counter()
+        self._draw_data(data)  # keeps the artists in step with the data, even from the cache
+        t2 = time.perf_counter()
+        entry = self._cache.get(self._key(params))
+        self._render(entry[1] if entry is not None and self.handles is not None else None)
+        if entry is not None:
+            entry[1] = self._png
+        t3 = time.perf_counter()
+        self.data = data
+        self._stale = False
+        self.timing = dict(compute=t_compute, draw=t2 - t1, render=t3 - t2, total=t3 - t0,
+                           cached=cached)
+        what = "from cache" if cached else f"computed in {_format_seconds(t_compute)}"
+        self._set_status(f"{what} · drawn in {_format_seconds(t3 - t1)}")
+        return data
+
+    #: The callback the controls run (alias of :meth:`refresh`).
+    @property
+    def callback(self):
+        return self.refresh
+
+    def update(self, **params):
+        """Set controls to ``params`` (name=value) and refresh, as if a user moved them.
+
+        Used by tests and ``benchmarks/bench_widgets.py`` to drive the widget headless. In
+        Run-button mode this is "set the controls, then press Run".
+
+        Returns
+        -------
+        data
+            What ``compute`` returned for the new values.
+        """
+        unknown = set(params) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; controls are "
+                             f"{list(self.controls)}")
+        self._suspended = True
+        try:
+            for name, value in params.items():
+                self.controls[name].value = value
+        finally:
+            self._suspended = False
+        return self.refresh()
+
+    def _on_change(self, change):
+        if self._suspended:
+            return
+        if self.run_button:
+            self._stale = True
+            self._set_status("settings changed · press <b>Run</b>")
+            return
+        self._safe_refresh()
+
+    def _on_run(self, _button):
+        self.run.disabled = True
+        try:
+            self._safe_refresh()
+        finally:
+            self.run.disabled = False
+
+    def _safe_refresh(self):
+        """Refresh from a widget event: errors go to the status line, not a hidden log."""
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - shown to the reader instead
+            self._set_status(f"{type(exc).__name__}: {exc}", error=True)
+
+    # ------------------------------------------------------------------ display
+    def png(self) -> bytes:
+        """PNG bytes of the figure as last shown (None before the first draw)."""
+        return self._png
+
+    def __repr__(self):
+        name = f" {self.title!r}" if self.title else ""
+        return f"<InteractiveFigure{name}: controls {', '.join(self.controls)}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.widget._repr_mimebundle_()
+        bundle["text/plain"] = repr(self)
+        if self.static_fallback and self._png is not None:
+            bundle["image/png"] = base64.b64encode(self._png).decode("ascii")
+        return bundle
+
+    def close(self):
+        """Close the widgets and release the figure."""
+        for w in [*self.controls.values(), self.output, self.status, self.widget,
+                  *([self.run] if self.run else [])]:
+            w.close()
+        self.figure.clear()

@@ -1,0 +1,257 @@
+"""Tests of nmfedu.plot: every helper labels its axes with units and updates in place."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, strategies as st  # noqa: E402
+
+from nmfedu import plot  # noqa: E402
+from nmfedu.spectrogram import HOP_LENGTH, N_FFT, SR  # noqa: E402
+
+UNITS = ("(s)", "(Hz)", "(index)", "(pitch)", "(MIDI)")
+
+RNG = np.random.default_rng(0)
+K, N, R = 1025, 40, 3
+V = RNG.random((K, N))
+W = RNG.random((K, R))
+H = RNG.random((R, N))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _has_unit(label):
+    return any(u in label for u in UNITS)
+
+
+def _assert_labelled(ax):
+    assert ax.get_xlabel() and _has_unit(ax.get_xlabel()), ax.get_xlabel()
+    assert ax.get_ylabel() and _has_unit(ax.get_ylabel()), ax.get_ylabel()
+
+
+@pytest.mark.parametrize("kind, X, xlabel, ylabel", [
+    ("V", V, "Time (s)", "Frequency (Hz)"),
+    ("WH", W @ H, "Time (s)", "Frequency (Hz)"),
+    ("mask", np.clip(V, 0, 1), "Time (s)", "Frequency (Hz)"),
+    ("W", W, "Template r (index)", "Frequency (Hz)"),
+    ("H", H, "Time (s)", "Template r (index)"),
+    ("matrix", RNG.random((4, 5)), "Column (index)", "Row (index)"),
+])
+def test_plot_matrix_labels_units_and_colorbar(kind, X, xlabel, ylabel):
+    fig, ax, im = plot.plot_matrix(X, kind)
+    assert ax.get_xlabel() == xlabel and ax.get_ylabel() == ylabel
+    _assert_labelled(ax)
+    assert len(fig.axes) == 2  # the matrix and its colour bar
+    assert fig.axes[1].get_ylabel()  # colour bar label
+    np.testing.assert_allclose(im.get_array(), X)
+
+
+def test_plot_matrix_physical_extent_follows_stft_conventions():
+    _, ax, im = plot.plot_matrix(V, "V")
+    left, right, bottom, top = im.get_extent()
+    dt, df = HOP_LENGTH / SR, SR / N_FFT
+    assert left == pytest.approx(-dt / 2) and right == pytest.approx((N - 0.5) * dt)
+    assert bottom == pytest.approx(-df / 2) and top == pytest.approx((K - 0.5) * df)
+
+
+def test_toy_axes_without_sample_rate():
+    _, ax, _ = plot.plot_matrix(RNG.random((6, 8)), "V", sr=None)
+    assert ax.get_xlabel() == "Time frame n (index)"
+    assert ax.get_ylabel() == "Frequency bin k (index)"
+
+
+def test_template_pitch_labels_on_W_and_H():
+    _, axW, _ = plot.plot_matrix(W, "W", labels=[55, 59, 62])
+    assert [t.get_text() for t in axW.get_xticklabels()] == ["G3 (55)", "B3 (59)", "D4 (62)"]
+    assert axW.get_xlabel() == "Template (pitch)"
+    _, axH, _ = plot.plot_matrix(H, "H", labels=["a", "b", "c"])
+    assert [t.get_text() for t in axH.get_yticklabels()] == ["a", "b", "c"]
+
+
+def test_labels_must_match_the_number_of_templates():
+    with pytest.raises(ValueError, match="labels"):
+        plot.plot_matrix(W, "W", labels=[55, 59])
+
+
+def test_many_templates_get_thinned_ticks():
+    _, ax, _ = plot.plot_matrix(RNG.random((K, 88)), "W", labels=list(range(21, 109)))
+    assert 1 < len(ax.get_xticks()) <= 24
+
+
+def test_log_compression_fmax_and_mask_limits():
+    _, ax, im = plot.plot_matrix(V, "V", log=True, gamma=10, fmax=2000)
+    np.testing.assert_allclose(im.get_array(), np.log1p(10 * V))
+    assert ax.get_ylim()[1] == 2000
+    assert "log" in ax.figure.axes[1].get_ylabel()
+    _, _, im = plot.plot_matrix(0.5 * np.clip(V, 0, 1), "mask")
+    assert im.get_clim() == (0.0, 1.0)
+
+
+def test_signed_matrix_uses_a_symmetric_diverging_map():
+    X = np.array([[-2.0, 1.0], [0.5, 0.0]])
+    _, _, im = plot.plot_matrix(X, annotate=True)
+    assert im.get_clim() == (-2.0, 2.0)
+    assert im.get_cmap().name == plot.SIGNED_CMAP
+    assert len(im.axes.texts) == 4
+
+
+def test_bad_input_names_the_parameter():
+    with pytest.raises(ValueError, match="kind"):
+        plot.plot_matrix(V, "spectrogram")
+    with pytest.raises(ValueError, match="X must be a 2-D"):
+        plot.plot_matrix(np.zeros(5))
+    with pytest.raises(ValueError, match="labels"):
+        plot.plot_matrix(V, "V", labels=[1])
+
+
+def test_given_axes_create_no_new_pyplot_figure():
+    fig, ax = plt.subplots()
+    before = plt.get_fignums()
+    out_fig, out_ax, _ = plot.plot_matrix(V, "V", ax=ax)
+    assert out_fig is fig and out_ax is ax
+    assert plt.get_fignums() == before
+
+
+def test_update_image_changes_data_and_follows_a_new_rank():
+    _, ax, im = plot.plot_matrix(W, "W", labels=[55, 59, 62])
+    W2 = RNG.random((K, 5))
+    plot.update_image(im, W2)
+    np.testing.assert_allclose(im.get_array(), W2)
+    assert tuple(im.get_extent()[:2]) == (-0.5, 4.5)
+    assert ax.get_xlim() == (-0.5, 4.5)
+    assert ax.get_xlabel() == "Template r (index)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2", "3", "4"]
+    assert im.get_clim()[1] == pytest.approx(W2.max())
+
+
+def test_update_image_keeps_log_compression():
+    _, _, im = plot.plot_matrix(V, "V", log=True, gamma=5)
+    plot.update_image(im, 2 * V)
+    np.testing.assert_allclose(im.get_array(), np.log1p(10 * V))
+
+
+def test_update_image_rejects_foreign_images():
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="im must be"):
+        plot.update_image(ax.imshow(V), V)
+
+
+def test_plot_decomposition_layout():
+    fig, axes, images = plot.plot_decomposition(V, W, H, labels=[55, 59, 62], fmax=3000, WH=True)
+    assert set(axes) == {"W", "H", "V", "WH"}
+    assert axes["W"].get_ylabel() == "Frequency (Hz)"
+    assert axes["V"].get_xlabel() == "Time (s)"
+    assert axes["H"].get_ylabel() == "Template (pitch)"
+    assert [t.get_text() for t in axes["H"].get_yticklabels()] == ["G3 (55)", "B3 (59)", "D4 (62)"]
+    # templates share the frequency axis with V, activations the time axis
+    assert axes["W"].get_shared_y_axes().joined(axes["W"], axes["V"])
+    assert axes["H"].get_shared_x_axes().joined(axes["H"], axes["V"])
+    np.testing.assert_allclose(images["WH"].get_array(), W @ H)
+    assert images["V"].get_clim() == images["WH"].get_clim()
+    assert len(fig.axes) == 8  # four matrices, four colour bars
+    fig.canvas.draw()  # lays out without error
+
+
+def test_plot_decomposition_checks_shapes():
+    with pytest.raises(ValueError, match="V ≈ WH"):
+        plot.plot_decomposition(V, W, H[:, :-1])
+
+
+def test_plot_decomposition_constraint_labels_table():
+    labels = pd.DataFrame({"pitch": [55, 55, 59], "kind": ["pitch", "onset", "pitch"],
+                           "group": ["left"] * 3})
+    _, axes, _ = plot.plot_decomposition(V, W, H, labels=labels)
+    assert [t.get_text() for t in axes["W"].get_xticklabels()] == ["G3 (55)", "G3 on", "B3 (59)"]
+
+
+def test_plot_loss_log_log_and_update():
+    curves = {"additive": 1 / np.arange(1, 1001), "multiplicative": 1 / np.arange(1, 1001) ** 2}
+    fig, ax, lines = plot.plot_loss(curves, logx=True, xlabel="Epoch")
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "Epoch" and "Loss" in ax.get_ylabel()
+    assert lines["additive"].get_xdata()[0] == 1 and lines["additive"].get_xdata()[-1] == 1000
+    assert ax.get_legend() is not None
+    plot.update_lines(lines, {"additive": np.ones(10)})
+    assert len(lines["additive"].get_ydata()) == 10
+    with pytest.raises(ValueError, match="no line named"):
+        plot.update_lines(lines, {"other": np.ones(3)})
+
+
+def test_plot_loss_single_array_and_xy_pairs():
+    _, ax, lines = plot.plot_loss(np.linspace(1, 0.1, 20), log=False)
+    assert list(lines) == ["loss"] and ax.get_yscale() == "linear"
+    _, _, lines = plot.plot_loss({"a": ([0, 5, 10], [3, 2, 1])})
+    assert list(lines["a"].get_xdata()) == [0, 5, 10]
+
+
+NOTES = pd.DataFrame({"Start": [0.0, 0.5, 1.0, 1.0], "Duration": [0.5, 0.5, 1.0, 0.5],
+                      "Pitch": [55, 59, 71, 62], "Velocity": [80] * 4,
+                      "Instrument": ["left", "left", "right", "right"]})
+
+
+def test_piano_roll_boxes_pitch_names_and_groups():
+    fig, ax = plot.plot_piano_roll(NOTES, highlight=59)
+    assert len(ax.patches) == len(NOTES)
+    assert ax.get_xlabel() == "Time (s)" and ax.get_ylabel() == "Pitch (MIDI)"
+    assert "B3 (59)" in [t.get_text() for t in ax.get_yticklabels()]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["left", "right"]
+    colours = {tuple(p.get_facecolor()[:3]) for p in ax.patches}
+    assert len(colours) == 2
+    alphas = sorted(p.get_alpha() for p in ax.patches)
+    assert alphas[-1] > alphas[0]  # the highlighted pitch stands out
+
+
+def test_piano_roll_checks_columns():
+    with pytest.raises(ValueError, match="Pitch"):
+        plot.plot_piano_roll(NOTES.drop(columns="Pitch"))
+    with pytest.raises(ValueError, match="by="):
+        plot.plot_piano_roll(NOTES, by="Hand")
+
+
+def test_signals():
+    x = np.sin(np.linspace(0, 100, SR))
+    fig, ax, line = plot.plot_signal(x)
+    assert ax.get_xlabel() == "Time (s)" and ax.get_ylabel() == "Amplitude"  # dimensionless
+    assert ax.get_xlim()[1] == pytest.approx((SR - 1) / SR)
+    fig, axes, lines = plot.plot_signals({"mix": x, "left": 0.5 * x})
+    assert axes["mix"].get_ylim() == axes["left"].get_ylim()
+    assert axes["left"].get_xlabel() == "Time (s)"
+    with pytest.raises(ValueError, match="mono"):
+        plot.plot_signal(np.zeros((2, 3)))
+
+
+def test_plot_matrices_share_colour_limits():
+    fig, axes, images = plot.plot_matrices({"left": V, "right": 2 * V}, "V", share_clim=True)
+    assert images["left"].get_clim() == images["right"].get_clim()
+    for ax in axes.values():
+        _assert_labelled(ax)
+
+
+def test_pitch_names():
+    assert plot.note_name(60) == "C4"
+    assert plot.note_name(69) == "A4"
+    assert plot.pitch_label(55) == "G3 (55)"
+    assert plot.template_labels([61, "x"]) == ["C♯4 (61)", "x"]
+    with pytest.raises(ValueError, match="pitch"):
+        plot.note_name(128)
+
+
+@given(st.integers(0, 127))
+def test_note_name_octave_and_pitch_class(p):
+    name = plot.note_name(p)
+    assert name.endswith(str(p // 12 - 1))
+    assert name[0] == "CCDDEFFGGAAB"[p % 12]
+
+
+def test_helpers_do_not_show():
+    # a helper must leave showing to the notebook: it only creates the figure
+    fig, _, _ = plot.plot_matrix(V, "V")
+    assert plt.fignum_exists(fig.number)
