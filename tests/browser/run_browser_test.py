@@ -163,7 +163,7 @@ def prepare_scratch(scratch: Path, notebooks: list[Path]) -> list[str]:
     return rels
 
 
-def configure(scratch: Path) -> dict[str, Path]:
+def configure(scratch: Path, token: str) -> dict[str, Path]:
     dirs = {k: scratch / k for k in ("config", "runtime", "settings", "workspaces", "ipython")}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -174,7 +174,10 @@ def configure(scratch: Path) -> dict[str, Path]:
         "user_settings_dir": str(dirs["settings"]),
         "workspaces_dir": str(dirs["workspaces"]),
     }
-    server = {"ServerApp": {"terminals_enabled": False}, "LabApp": lab}
+    # the token goes in the config file, not on the command line where `ps` would show it
+    server = {"ServerApp": {"terminals_enabled": False}, "IdentityProvider": {"token": token},
+              "KernelManager": {"shutdown_wait_time": 2.0},
+              "LabApp": lab}
     write_json(dirs["config"] / "jupyter_server_config.json", server)
     write_json(dirs["config"] / "jupyter_lab_config.json", {"LabApp": lab})
     s = dirs["settings"] / "@jupyterlab"
@@ -201,7 +204,7 @@ class Server:
         self.log = None
 
     def start(self, timeout: float = 120.0) -> None:
-        dirs = configure(self.scratch)
+        dirs = configure(self.scratch, self.token)
         env = dict(os.environ)
         env.update(
             JUPYTER_CONFIG_DIR=str(dirs["config"]),
@@ -216,7 +219,6 @@ class Server:
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.scratch / 'root'}",
             "--LabApp.expose_app_in_browser=True",
             f"--LabApp.user_settings_dir={dirs['settings']}",
@@ -281,7 +283,7 @@ class Server:
             except (urllib.error.URLError, OSError):
                 pass
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=8)
             except subprocess.TimeoutExpired:
                 pass
         for sig in (signal.SIGTERM, signal.SIGKILL):
