@@ -52,6 +52,7 @@ __all__ = [
 DEFAULTS = dict(
     n_harmonics=25,
     tolerance=0.5,
+    min_width=2.0,
     decay=1.0,
     onset_tol=0.1,
     offset_tol=0.5,
@@ -80,16 +81,19 @@ def _positive_int(value, name):
 
 def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_FFT,
                       n_harmonics: int = DEFAULTS["n_harmonics"],
-                      tolerance: float = DEFAULTS["tolerance"], decay: float = DEFAULTS["decay"]):
+                      tolerance: float = DEFAULTS["tolerance"], decay: float = DEFAULTS["decay"],
+                      min_width: float = DEFAULTS["min_width"]):
     """Spectral template of a MIDI pitch with exact zeros away from its harmonics.
 
     Harmonic ``h = 1 … n_harmonics`` of pitch ``p`` lies at ``f_h = h · f0(p)``
     (A4 = 440 Hz). Every bin ``k`` whose frequency ``k · freq_res`` lies within
-    ``tolerance`` semitones of some ``f_h`` gets the value ``h ** -decay``
-    (the largest one if bands overlap); the bin nearest to ``f_h`` is always
-    included, so even low pitches, whose bands are narrower than one bin, get
-    one bin per harmonic. Every other entry is exactly ``0.0``. Harmonics
-    above the last bin are dropped.
+    ``tolerance`` semitones of some ``f_h`` — or within ``min_width`` bins of
+    it, whichever band is wider — gets the value ``h ** -decay`` (the largest
+    one if bands overlap); the bin nearest to ``f_h`` is always included.
+    Every other entry is exactly ``0.0``. Harmonics above the last bin are
+    dropped. ``min_width`` matters for low pitches: a sinusoid leaks into
+    ±2 bins of a Hann window's main lobe, wider than a semitone band at low
+    frequencies.
 
     Parameters
     ----------
@@ -107,6 +111,8 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
         slightly sharp upper partials of a piano string.
     decay : float
         Initial amplitude of harmonic ``h`` is ``h ** -decay`` (0 = flat).
+    min_width : float
+        Minimum half-width of each band in bins (0 = only the semitone band).
 
     Returns
     -------
@@ -128,6 +134,7 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     n_harmonics = _positive_int(n_harmonics, "n_harmonics")
     tolerance = _positive(tolerance, "tolerance", allow_zero=True)
     decay = _positive(decay, "decay", allow_zero=True)
+    min_width = _positive(min_width, "min_width", allow_zero=True)
     try:
         p = float(pitch)
     except (TypeError, ValueError):
@@ -144,7 +151,8 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
         if centre > K - 1:
             break
         amp = float(h) ** -decay
-        band = (freqs >= f / ratio) & (freqs <= f * ratio)
+        band = ((freqs >= f / ratio) & (freqs <= f * ratio)) | \
+            (np.abs(freqs - f) <= min_width * freq_res + 1e-9)
         band[centre] = True
         w[band] = np.maximum(w[band], amp)
     return w
@@ -328,6 +336,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
                       hop_length: int = HOP_LENGTH, freq_res: float | None = None,
                       n_harmonics: int = DEFAULTS["n_harmonics"],
                       tolerance: float = DEFAULTS["tolerance"], decay: float = DEFAULTS["decay"],
+                      min_width: float = DEFAULTS["min_width"],
                       onset_tol: float = DEFAULTS["onset_tol"],
                       offset_tol: float = DEFAULTS["offset_tol"],
                       onset_templates: bool = DEFAULTS["onset_templates"],
@@ -358,7 +367,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         Sample rate and hop size: frame ``n`` is centred at ``n · hop_length / sr``.
     freq_res : float, optional
         Hz per bin; default ``sr / (2 (K − 1))`` (i.e. ``n_fft = 2 (K − 1)``).
-    n_harmonics, tolerance, decay
+    n_harmonics, tolerance, decay, min_width
         See :func:`harmonic_template`.
     onset_tol, offset_tol
         See :func:`activation_constraints`.
@@ -414,7 +423,8 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         last_frame_skipped += skipped
         for r, p in enumerate(pitches):
             W_cols.append(harmonic_template(p, K=K, freq_res=freq_res, n_harmonics=n_harmonics,
-                                            tolerance=tolerance, decay=decay))
+                                            tolerance=tolerance, decay=decay,
+                                            min_width=min_width))
             H_rows.append(Hp[r])
             rows.append((int(p), "pitch", str(g)))
         if onset_templates:

@@ -362,6 +362,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
              share: str = SEPARATION_DEFAULTS["share"],
              n_harmonics: int = _c.DEFAULTS["n_harmonics"],
              tolerance: float = _c.DEFAULTS["tolerance"],
+             min_width: float = _c.DEFAULTS["min_width"],
              onset_tol: float = _c.DEFAULTS["onset_tol"],
              offset_tol: float = _c.DEFAULTS["offset_tol"],
              onset_templates: bool = _c.DEFAULTS["onset_templates"],
@@ -396,7 +397,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         Compression factor for ``compression="log"``.
     share : "columns" or "proportional"
         Ownership rule for pitches that several groups play (module docstring).
-    n_harmonics, tolerance, onset_tol, offset_tol, onset_templates, onset_before, onset_after
+    n_harmonics, tolerance, min_width, onset_tol, offset_tol, onset_templates, onset_before, onset_after
         Constraint parameters, see :func:`nmfedu.constraints.build_constraints`.
     seed : int or None
         Passed to :func:`nmfedu.nmf` (the score-informed initialisation is
@@ -434,7 +435,8 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     if compression == "log":
         V = np.log1p(_c._positive(gamma, "gamma") * V)
     K, N = V.shape
-    cparams = dict(n_harmonics=n_harmonics, tolerance=tolerance, onset_tol=onset_tol,
+    cparams = dict(n_harmonics=n_harmonics, tolerance=tolerance, min_width=min_width,
+                   onset_tol=onset_tol,
                    offset_tol=offset_tol, onset_templates=onset_templates,
                    onset_before=onset_before, onset_after=onset_after)
     W0, H0, labels = _c.build_constraints(notes, K, N, by=by if share == "columns" else None,

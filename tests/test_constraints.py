@@ -26,9 +26,11 @@ def local_mu(V, W, H, n_iter=30, eps=1e-12):
 
 
 @settings(max_examples=60, deadline=None)
-@given(pitch=st.integers(21, 108), tol=st.floats(0.0, 1.5), n_harm=st.integers(1, 30))
-def test_harmonic_template_nonzero_only_near_harmonics(pitch, tol, n_harm):
-    w = C.harmonic_template(pitch, K=K, freq_res=DF, n_harmonics=n_harm, tolerance=tol)
+@given(pitch=st.integers(21, 108), tol=st.floats(0.0, 1.5), n_harm=st.integers(1, 30),
+       min_width=st.sampled_from([0.0, 1.0, 2.5]))
+def test_harmonic_template_nonzero_only_near_harmonics(pitch, tol, n_harm, min_width):
+    w = C.harmonic_template(pitch, K=K, freq_res=DF, n_harmonics=n_harm, tolerance=tol,
+                            min_width=min_width)
     f0 = float(pitch_to_hz(pitch))
     nz = np.flatnonzero(w)
     assert nz.size > 0 and w.max() == 1.0
@@ -36,7 +38,7 @@ def test_harmonic_template_nonzero_only_near_harmonics(pitch, tol, n_harm):
         ok = False
         for h in range(1, n_harm + 1):
             centre = int(np.rint(h * f0 / DF))
-            if k == centre:
+            if k == centre or abs(k * DF - h * f0) <= min_width * DF + 1e-9:
                 ok = True
             elif k > 0 and abs(12 * np.log2(k * DF / (h * f0))) <= tol + 1e-9:
                 ok = True
@@ -51,18 +53,23 @@ def test_harmonic_template_nonzero_only_near_harmonics(pitch, tol, n_harm):
 
 
 def test_harmonic_template_amplitudes_and_cutoff():
-    w = C.harmonic_template(69, K=K, freq_res=DF, n_harmonics=4, tolerance=0.0, decay=1.0)
+    w = C.harmonic_template(69, K=K, freq_res=DF, n_harmonics=4, tolerance=0.0, decay=1.0,
+                            min_width=0)
     assert np.count_nonzero(w) == 4
     assert w[41] == 1.0 and w[82] == 0.5
     # a pitch whose harmonics pass Nyquist keeps only those below it
-    w = C.harmonic_template(100, K=K, freq_res=DF, n_harmonics=50, tolerance=0.0)
+    w = C.harmonic_template(100, K=K, freq_res=DF, n_harmonics=50, tolerance=0.0, min_width=0)
     assert np.count_nonzero(w) == int((SR / 2) // pitch_to_hz(100))
 
 
 def test_wider_tolerance_gives_superset():
-    narrow = C.harmonic_template(60, tolerance=0.2) > 0
-    wide = C.harmonic_template(60, tolerance=0.8) > 0
+    narrow = C.harmonic_template(60, tolerance=0.2, min_width=0) > 0
+    wide = C.harmonic_template(60, tolerance=0.8, min_width=0) > 0
     assert np.all(wide[narrow]) and wide.sum() > narrow.sum()
+    # min_width widens the bands of low pitches to the window's main lobe
+    low = C.harmonic_template(36, tolerance=0.2, min_width=0) > 0
+    low_wide = C.harmonic_template(36, tolerance=0.2, min_width=2) > 0
+    assert np.all(low_wide[low]) and low_wide.sum() >= 4 * low.sum() // 2
 
 
 def test_activation_region_frames():
@@ -145,7 +152,7 @@ def test_unknown_group_column():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(K=0), "K must be"), (dict(tolerance=-1), "tolerance"), (dict(n_harmonics=0), "n_harmonics"),
-    (dict(freq_res=0), "freq_res"), (dict(pitch="x"), "pitch"),
+    (dict(freq_res=0), "freq_res"), (dict(pitch="x"), "pitch"), (dict(min_width=-1), "min_width"),
 ])
 def test_bad_template_parameters(kwargs, match):
     args = dict(pitch=60, K=K, freq_res=DF)

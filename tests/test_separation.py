@@ -98,6 +98,9 @@ def test_proportional_shares_sum_to_one():
     # the shared pitch 60 is split in frames where both hands' regions overlap
     r = labels.index[(labels.pitch == 60) & (labels.kind == "pitch")][0]
     assert np.any((shares["left"][r] > 0) & (shares["right"][r] > 0))
+    # ... and owned by one hand where only its region covers the frame
+    assert np.any(shares["left"][r] == 1.0) and np.any(shares["right"][r] == 1.0)
+    assert np.all(shares["left"][r][H0[r] == 0] == 0.5)
 
 
 def test_pipeline_steps_preserve_the_mixture():
