@@ -579,6 +579,8 @@ def _as_xy(curve, start):
     if y.ndim != 1 or x.shape != y.shape:
         raise ValueError(f"each curve must be a 1-D array or an (x, y) pair of equal length, "
                          f"got shapes {x.shape} and {y.shape}")
+    # a diverged run (inf / NaN / overflow) simply ends where it left the finite numbers
+    y = np.where(np.isfinite(y) & (np.abs(y) < 1e200), y, np.nan)
     return x, y
 
 

@@ -1,0 +1,247 @@
+"""Benchmark of the interactive figures: how long a reader waits after moving a control.
+
+Every case is a builder factory (returns an :class:`nmfedu.widgets.InteractiveFigure`) and
+a list of parameter changes. The harness builds the widget headless (Agg, no front end),
+then applies each change with ``InteractiveFigure.update`` — exactly the callback a slider
+or the Run button runs — and prints per case the build time, the median and maximum
+latency over the changes (wall time, and the process's CPU time, which is what the wall
+time would be on an idle machine), and the median split into compute / draw / render (PNG) with
+the number of cache hits. Changes that return to earlier values measure the cache.
+
+Adding a notebook's default widget is one line at the bottom of this file::
+
+    register("02 rank", "nmfedu.exercises.nb02:rank_widget", [dict(R=r) for r in (2, 5, 8, 2)])
+
+where the factory is a callable or a ``"module:function"`` string (imported lazily: a
+factory that cannot be imported yet is reported as skipped, not as a failure).
+
+Latencies come from one run on a possibly busy machine (the numpy thread count is printed);
+they are measurements, not assertions. Notebook target: a slider responds in < 0.5 s
+(a cache hit in < 0.1 s); anything slower belongs behind a Run button.
+
+Run: ``.venv/bin/python benchmarks/bench_widgets.py [--only SUBSTRING] [--repeat 2]``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+
+import matplotlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+
+from nmfedu import plot, widgets  # noqa: E402
+
+
+@dataclass
+class Case:
+    name: str
+    factory: object  # callable or "module:function"
+    changes: list
+    slow_ms: float = 500.0  # flag a median above this (run-button cases pass a larger one)
+
+
+REGISTRY: list[Case] = []
+
+
+def register(name, factory, changes, slow_ms=500.0):
+    """Add a case: ``factory()`` → InteractiveFigure, ``changes`` a list of dicts for
+    ``update(**change)``; ``slow_ms`` the median latency above which the case is flagged."""
+    if not changes:
+        raise ValueError(f"case {name!r} needs at least one parameter change")
+    REGISTRY.append(Case(name, factory, [dict(c) for c in changes], slow_ms))
+
+
+def _resolve(factory):
+    if callable(factory):
+        return factory
+    module, _, attr = str(factory).partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def time_case(case: Case, repeat: int = 1) -> dict:
+    """Build the widget of ``case`` and time every change; returns the measurements."""
+    factory = _resolve(case.factory)
+    t0 = time.perf_counter()
+    fw = factory()
+    build = time.perf_counter() - t0
+    rows = []
+    for _ in range(repeat):
+        for change in case.changes:
+            t, c = time.perf_counter(), time.process_time()
+            fw.update(**change)
+            rows.append({**fw.timing, "total": time.perf_counter() - t,
+                         "cpu": time.process_time() - c})
+    fw.close()
+    totals = [r["total"] for r in rows]
+    return dict(
+        build=build,
+        n=len(rows),
+        median=statistics.median(totals),
+        max=max(totals),
+        cpu=statistics.median(r["cpu"] for r in rows),
+        compute=statistics.median(r["compute"] for r in rows),
+        draw=statistics.median(r["draw"] for r in rows),
+        render=statistics.median(r["render"] for r in rows),
+        hits=sum(bool(r["cached"]) for r in rows),
+    )
+
+
+def _ms(seconds):
+    return f"{1000 * seconds:8.0f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default="", help="run only cases whose name contains this")
+    parser.add_argument("--repeat", type=int, default=1, help="apply the change list N times")
+    args = parser.parse_args(argv)
+    matplotlib.use("Agg")  # headless; not at import, so a notebook importing a factory keeps its backend
+
+    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    print(f"bench_widgets: OPENBLAS_NUM_THREADS={threads}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    header = (f"{'case':42s} {'build':>8s} {'n':>3s} {'median':>8s} {'max':>8s} {'cpu':>8s} "
+              f"{'compute':>8s} {'draw':>8s} {'render':>8s} {'hits':>4s}  (ms)")
+    print(header)
+    print("-" * len(header))
+    failed = 0
+    for case in REGISTRY:
+        if args.only not in case.name:
+            continue
+        try:
+            m = time_case(case, args.repeat)
+        except ImportError as exc:
+            print(f"{case.name:42s} skipped: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - report and go on with the other cases
+            failed += 1
+            print(f"{case.name:42s} FAILED: {type(exc).__name__}: {exc}")
+            continue
+        flag = "  SLOW" if m["median"] * 1000 > case.slow_ms else ""
+        print(f"{case.name:42s} {_ms(m['build'])} {m['n']:3d} {_ms(m['median'])} {_ms(m['max'])} {_ms(m['cpu'])} "
+              f"{_ms(m['compute'])} {_ms(m['draw'])} {_ms(m['render'])} {m['hits']:4d}{flag}")
+    return 1 if failed else 0
+
+
+# --------------------------------------------------------------------------- example cases
+def _toy_V(K=40, N=60, R=4, seed=0):
+    """A small nonnegative matrix of rank about R (plus a little noise)."""
+    rng = np.random.default_rng(seed)
+    return rng.random((K, R)) @ rng.random((R, N)) + 0.01 * rng.random((K, N))
+
+
+def _nmf(V, R, n_iter, seed):
+    """nmfedu.nmf, or a tiny local multiplicative update while it does not exist."""
+    try:
+        from nmfedu import nmf
+    except ImportError:  # pragma: no cover - only before nmfedu.factorization landed
+        rng = np.random.default_rng(seed)
+        W, H = rng.random((V.shape[0], R)), rng.random((R, V.shape[1]))
+        for _ in range(n_iter):
+            H *= (W.T @ V) / np.maximum(W.T @ W @ H, 1e-12)
+            W *= (V @ H.T) / np.maximum(W @ (H @ H.T), 1e-12)
+        return W, H
+    result = nmf(V, R, n_iter=n_iter, tol=0, seed=seed)
+    return result.W, result.H
+
+
+def toy_nmf_widget(V=None, R=3, n_iter=50, seed=0):
+    """Toy NMF: rank, iterations and seed sliders on a small V (index axes).
+
+    The pattern a notebook follows: fixed inputs computed once, compute → (W, H),
+    setup → :func:`nmfedu.plot.plot_decomposition`, draw → :func:`nmfedu.plot.update_image`.
+    """
+    V = _toy_V() if V is None else V
+
+    def compute(R, n_iter, seed, V):
+        W, H = _nmf(V, R, n_iter, seed)
+        return W, H, W @ H
+
+    def setup(fig, data):
+        W, H, WH = data
+        return plot.plot_decomposition(V, W, H, WH=WH, sr=None, fig=fig)[2]
+
+    def draw(images, data):
+        W, H, WH = data
+        plot.update_image(images["W"], W)
+        plot.update_image(images["H"], H)
+        plot.update_image(images["WH"], WH)
+
+    controls = {"R": widgets.rank_slider(R, max=8), "n_iter": widgets.iterations_slider(n_iter),
+                "seed": widgets.seed_slider(seed)}
+    return widgets.InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V),
+                                     figsize=(9.0, 4.4), title="Toy NMF")
+
+
+def spectrogram_nmf_widget(R=5, n_iter=50):
+    """NMF of a real spectrogram excerpt (K = 1025 bins, ~5 s): rank and iterations, with
+    templates / activations / V / WH on physical axes — the size of notebook 02's figure."""
+    try:
+        from nmfedu import data, spectrogram
+        x = data.load(data.TOY).x
+        V = spectrogram.magnitude(x)[:, :220]
+    except Exception:  # noqa: BLE001 - data not built: a synthetic stand-in of the same size
+        V = _toy_V(1025, 220, 6)
+
+    def compute(R, n_iter, V):
+        W, H = _nmf(V, R, n_iter, 0)
+        return W, H, W @ H
+
+    def setup(fig, d):
+        return plot.plot_decomposition(V, d[0], d[1], WH=d[2], fmax=3000, log=True, gamma=10,
+                                       fig=fig)[2]
+
+    def draw(images, d):
+        for key, M in zip(("W", "H", "WH"), d):
+            plot.update_image(images[key], M)
+
+    controls = {"R": widgets.rank_slider(R, max=12), "n_iter": widgets.iterations_slider(n_iter)}
+    return widgets.InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V),
+                                     figsize=(10.0, 4.6), title="NMF of a spectrogram")
+
+
+def gradient_descent_widget(lr=1e-2, n_iter=100):
+    """Loss curves of gradient descent for a learning rate (notebook 01's figure), behind a
+    Run button; the multiplicative update as the reference curve."""
+    V = _toy_V()
+
+    def compute(lr, n_iter, V):
+        from nmfedu import nmf, nmf_gd
+        gd = nmf_gd(V, 4, n_iter=n_iter, lr_H=lr, seed=0)
+        mu = nmf(V, 4, n_iter=n_iter, tol=0, seed=0)
+        return {"gradient descent": gd.loss, "multiplicative": mu.loss}
+
+    def setup(fig, curves):
+        return plot.plot_loss(curves, ax=fig.add_subplot(), logx=True)[2]
+
+    controls = {"lr": widgets.learning_rate_slider(lr, min=1e-4, max=1.0),
+                "n_iter": widgets.iterations_slider(n_iter)}
+    return widgets.InteractiveFigure(compute, plot.update_lines, controls, setup=setup,
+                                     fixed=dict(V=V), run_button=True, figsize=(7.0, 3.4),
+                                     title="Learning rate")
+
+
+# --------------------------------------------------------------------------- the registry
+register("toy NMF: rank/iterations/seed", toy_nmf_widget,
+         [dict(R=4), dict(R=5), dict(n_iter=200), dict(seed=1), dict(R=3, n_iter=50, seed=0),
+          dict(R=4)])
+register("spectrogram NMF: rank/iterations", spectrogram_nmf_widget,
+         [dict(R=3), dict(R=8), dict(n_iter=100), dict(R=5, n_iter=50), dict(R=3)])
+register("01 gradient descent: learning rate (Run)", gradient_descent_widget,
+         [dict(lr=1e-3), dict(lr=1e-1), dict(n_iter=500), dict(lr=1e-2, n_iter=100)],
+         slow_ms=2000.0)
+# Notebook developers: add your notebook's default widget here, one line each, e.g.
+# register("03 constraints: tolerances", "nmfedu.exercises.nb03:constraint_widget",
+#          [dict(tolerance=1.0), dict(onset_tol=0.3), dict(tolerance=0.5)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
