@@ -241,6 +241,23 @@ def render(notes, bpm, n_samples, workdir: Path, tag: str):
     return out
 
 
+MIN_RISE = 0.3   # log10 energy rise at each note's harmonics within 50 ms of its Start
+
+
+def check_alignment(d: Path, notes, name):
+    """Fail the build if some note of the written score has no onset in its hand's audio."""
+    from nmfedu.data import onset_rise
+
+    for hand in ("left", "right"):
+        x, sr = sf.read(d / f"{hand}.wav", dtype="float64")
+        nt = notes[notes["Instrument"] == hand]
+        rise = onset_rise(x, sr, nt, tolerance=0.05)
+        if (rise < MIN_RISE).any():
+            bad = nt[rise < MIN_RISE]
+            raise RuntimeError(f"{name}/{hand}: {len(bad)} note(s) without an onset in the audio "
+                               f"within 50 ms:\n{bad.head()}")
+
+
 def quantize(x):
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
@@ -279,6 +296,8 @@ def build_piece(cfg, out: Path, workdir: Path):
     nscore.write_csv(notes, d / "score.csv")
     nscore.write_midi(notes, d / "score.mid", tempo=bpm, resolution=TICKS_PER_QUARTER,
                       groups=["left", "right"])
+
+    check_alignment(d, notes, cfg["name"])
 
     ranges = {}
     for hand in ("left", "right"):

@@ -171,3 +171,21 @@ def test_onset_rise_bad_input():
         data.onset_rise(np.zeros(100), -1, score.empty())
     with pytest.raises(ValueError, match="notes must"):
         data.onset_rise(np.zeros(100), 22050, [1, 2])
+
+
+@pytest.mark.skipif(__import__("shutil").which("fluidsynth") is None
+                    or not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").is_file(),
+                    reason="needs fluidsynth and fluid-soundfont-gm (make data installs them)")
+def test_rebuild_gives_the_same_bytes(tmp_path):
+    """scripts/make_data.py rebuilt into a temporary folder reproduces data/ byte for byte."""
+    import subprocess
+    import sys
+
+    recorded = json.loads((DATA / "hashes.json").read_text())
+    script = DATA.parent / "scripts" / "make_data.py"
+    subprocess.run([sys.executable, str(script), "--out", str(tmp_path)], check=True,
+                   capture_output=True)
+    fresh = json.loads((tmp_path / "hashes.json").read_text())
+    if fresh["built_with"] != recorded["built_with"]:
+        pytest.skip(f"different tool versions than the recorded build: {fresh['built_with']}")
+    assert fresh["files"] == recorded["files"]
