@@ -137,6 +137,11 @@ def _check_beta(beta):
     return _BETAS[key]
 
 
+def _default_loss_every(beta):
+    """Default thinning of the loss history: 1 for Frobenius, 10 for KL."""
+    return 1 if beta == "frobenius" else 10
+
+
 def _eps_for(dtype, eps):
     if eps is None:
         return float(np.finfo(dtype).eps)
@@ -500,30 +505,39 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
 # --------------------------------------------------------------------------- #
 # multiplicative updates: generalized KL divergence
 # --------------------------------------------------------------------------- #
-def _nmf_kl(V, W, H, stopper, fix_W, fix_H, eps):
+def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
     K, N = V.shape
-    R = W.shape[1]
+    R = W_in.shape[1]
     dt = V.dtype
     track = stopper.track
     Vflat = V.ravel()
     sumV = float(V.sum(dtype=np.float64))
-    Q = np.empty((K, N), dt)                          # holds WH, then V / WH in place
+    # The model is WH + eps: an extra column eps of W times an extra row of ones in H,
+    # so that one product gives WH + eps (no separate pass to avoid division by 0).
+    W_aug = np.empty((K, R + 1), dt)
+    W_aug[:, :R] = W_in
+    W_aug[:, R] = eps
+    H_aug = np.empty((R + 1, N), dt)
+    H_aug[:R] = H_in
+    H_aug[R] = 1
+    W = W_aug[:, :R]                                  # views updated in place
+    H = H_aug[:R]
+    Q = np.empty((K, N), dt)                          # holds WH + eps, then V / (WH + eps)
     G = np.empty((R, N), dt)
     P = np.empty((K, R), dt)
     Hprev = np.empty((R, N), dt) if track else None
     Wprev = np.empty((K, R), dt) if track else None
     # the logarithm is taken in row blocks that stay in cache
-    rows = max(1, min(K, (1 << 17) // max(N, 1)))
+    rows = max(1, min(K, (1 << 16) // max(N, 1)))
     Lbuf = np.empty((rows, N), dt)
     zero_rows = [np.flatnonzero(Vflat[a * N:min(a + rows, K) * N] == 0) for a in range(0, K, rows)]
 
     def compute_Q():
-        np.matmul(W, H, out=Q)
-        np.maximum(Q, eps, out=Q)
+        np.matmul(W_aug, H_aug, out=Q)
         np.divide(V, Q, out=Q)
 
     def kl_value():
-        # sum V log(V / WH) - sum V + sum WH, with sum WH = (1^T W)(H 1)
+        # sum V log(V / (WH + eps)) - sum V + sum (WH + eps), with sum WH = (1^T W)(H 1)
         s = 0.0
         for b, a in enumerate(range(0, K, rows)):
             e = min(a + rows, K)
@@ -534,7 +548,7 @@ def _nmf_kl(V, W, H, stopper, fix_W, fix_H, eps):
                 L.ravel()[z] = 0.0
             s += _dot(V[a:e], L)
         sWH = float(np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64)))
-        return max(s - sumV + sWH, 0.0)
+        return max(s - sumV + sWH + eps * K * N, 0.0)
 
     nW = _norm(W) if (track and stopper.relative) else 0.0
     nH = _norm(H) if (track and stopper.relative) else 0.0
@@ -578,6 +592,8 @@ def _nmf_kl(V, W, H, stopper, fix_W, fix_H, eps):
             if stop:
                 stopper.reason = "tol"
                 break
+    W_in[...] = W
+    H_in[...] = H
     return initial
 
 
@@ -586,7 +602,7 @@ def _nmf_kl(V, W, H, stopper, fix_W, fix_H, eps):
 # --------------------------------------------------------------------------- #
 def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=False,
         fix_H=False, seed=None, dtype=None, callback=None, *, relative_tol=False,
-        method="mu", inner=None, inner_delta=0.1, alpha=0.5, loss_every=1, eps=None):
+        method="mu", inner=None, inner_delta=0.1, alpha=0.5, loss_every=None, eps=None):
     r"""NMF V ≈ WH by the Lee–Seung multiplicative updates of the seed lecture.
 
     Each iteration ℓ applies, in this order (the seeds' algorithm box),
@@ -651,13 +667,20 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         with ``alpha``. Ignored for ``method="mu"`` (one update each).
     inner_delta, alpha : float
         Parameters of the accelerated method (see above).
-    loss_every : int
+    loss_every : int or None
         Record the loss every ``loss_every`` iterations (and always after the
-        last one; every iteration when a callback is given). For Frobenius the
-        loss is nearly free (‖V‖² − 2⟨W, VHᵀ⟩ + ⟨WᵀW, HHᵀ⟩ from products the
-        update already has); for KL it costs a logarithm of K × N entries.
+        last one; every iteration when a callback is given). None: 1 for
+        Frobenius, 10 for KL. For Frobenius the loss is nearly free
+        (‖V‖² − 2⟨W, VHᵀ⟩ + ⟨WᵀW, HHᵀ⟩ from products the update already has);
+        for KL it costs a logarithm of K × N entries (about a third of a matrix
+        product at K = 1025, N = 2900, R = 88), hence the thinner default; pass
+        ``loss_every=1`` for a per-iteration KL curve.
     eps : float or None
-        Lower clamp of the denominators; None: machine epsilon of ``dtype``.
+        None: machine epsilon of ``dtype`` (2.2e-16 for float64, 1.2e-7 for
+        float32). Frobenius: the denominators (WᵀWH, WHHᵀ) are clamped from
+        below at ``eps``. KL: the model is WH + eps (a fixed background
+        component), so V ⊘ (WH + eps) stays finite; the KL loss reported is
+        D(V | WH + eps), which the updates never increase.
 
     Returns
     -------
@@ -684,7 +707,8 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     b = _check_beta(beta)
     n_iter = check_n_iter(n_iter)
     tol = check_tol(tol)
-    loss_every = check_positive_int(loss_every, "loss_every")
+    loss_every = _default_loss_every(b) if loss_every is None else \
+        check_positive_int(loss_every, "loss_every")
     if method not in ("mu", "accelerated"):
         raise ValueError(f"method must be 'mu' or 'accelerated', got {method!r}")
     if method == "accelerated" and b != "frobenius":

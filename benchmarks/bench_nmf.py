@@ -1,0 +1,294 @@
+"""Benchmark of nmfedu.nmf against libfmp, scikit-learn and the matrix-product bound.
+
+Prints one table whose ratios all come from this single run (so they are
+meaningful on a busy machine even when absolute times are not). Not a test:
+it only reports (and marks each target PASS/FAIL).
+
+Setting: multiplicative-update NMF of a K = 1025 × N ≈ 2900 magnitude
+spectrogram (the bundled piano pieces concatenated and tiled; a random
+low-rank + noise matrix if data/ is missing), R = 88 and 176, the same
+W0/H0 and iteration count for every implementation.
+
+Bounds, timed in the same run with the same shapes and dtype:
+
+* Frobenius: the six products of one iteration in their cheapest order,
+  WᵀV, WᵀW, (WᵀW)H, VHᵀ, HHᵀ, W(HHᵀ);
+* KL: the four K × N-sized products WH (twice), WᵀQ, QHᵀ.
+
+Run:  .venv/bin/python benchmarks/bench_nmf.py [--quick] [--iters 20] [--repeat 3]
+(``make bench`` runs every benchmarks/bench_*.py). Use OPENBLAS_NUM_THREADS=1
+for steadier numbers; the thread count is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import nmfedu  # noqa: E402
+from nmfedu.factorization import init_random, loss as nmf_loss  # noqa: E402
+
+K_BINS = 1025
+N_FRAMES = 2900
+
+
+# --------------------------------------------------------------------------- #
+# input
+# --------------------------------------------------------------------------- #
+def make_V(N=N_FRAMES, seed=0):
+    """A realistic K × N magnitude spectrogram and a description of its source."""
+    try:
+        from nmfedu import data, spectrogram
+        specs = []
+        for name in data.names():
+            if name == data.TOY:
+                continue
+            specs.append(spectrogram.magnitude(data.load(name).x))
+        if not specs:
+            raise RuntimeError("no pieces")
+        S = np.concatenate(specs, axis=1)
+        reps = int(np.ceil(N / S.shape[1]))
+        V = np.ascontiguousarray(np.tile(S, (1, reps))[:, :N], dtype=np.float64)
+        if V.shape[0] != K_BINS:
+            raise RuntimeError(f"unexpected K={V.shape[0]}")
+        return V, f"bundled piano pieces ({S.shape[1]} frames) tiled to N={N}"
+    except Exception as exc:  # data/ missing or incomplete
+        rng = np.random.default_rng(seed)
+        Wt = rng.random((K_BINS, 40)) ** 4
+        Ht = rng.random((40, N)) ** 4
+        V = Wt @ Ht + 0.01 * rng.random((K_BINS, N))
+        return V, f"random low-rank + noise (data unavailable: {exc})"
+
+
+def threads_info():
+    env = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
+    try:
+        from threadpoolctl import threadpool_info
+        n = ",".join(f"{i['internal_api']}:{i['num_threads']}" for i in threadpool_info()
+                     if i.get("user_api") == "blas")
+    except Exception:
+        n = "?"
+    return f"OPENBLAS_NUM_THREADS={env}, BLAS threads {n}, cores {os.cpu_count()}"
+
+
+# --------------------------------------------------------------------------- #
+# timing helpers
+# --------------------------------------------------------------------------- #
+def best_of(fn, repeat):
+    """Minimum wall time of ``repeat`` calls of fn() (seconds)."""
+    best = float("inf")
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def frob_bound(V, W, H, iters):
+    WtV = np.empty((W.shape[1], V.shape[1]), V.dtype)
+    D = np.empty_like(WtV)
+    VHt = np.empty_like(W)
+    E = np.empty_like(W)
+
+    def run():
+        for _ in range(iters):
+            np.matmul(W.T, V, out=WtV)
+            WtW = W.T @ W
+            np.matmul(WtW, H, out=D)
+            np.matmul(V, H.T, out=VHt)
+            HHt = H @ H.T
+            np.matmul(W, HHt, out=E)
+    return run
+
+
+def kl_bound(V, W, H, iters):
+    Q = np.empty_like(V)
+    G = np.empty_like(H)
+    P = np.empty_like(W)
+
+    def run():
+        for _ in range(iters):
+            np.matmul(W, H, out=Q)
+            np.matmul(W.T, Q, out=G)
+            np.matmul(W, H, out=Q)
+            np.matmul(Q, H.T, out=P)
+    return run
+
+
+def run_libfmp(V, W0, H0, iters):
+    import libfmp.c8
+    return lambda: libfmp.c8.nmf(V, W0.shape[1], thresh=0.0, L=iters, W=W0.copy(), H=H0.copy())
+
+
+def run_sklearn(V, W0, H0, iters, beta):
+    from sklearn.decomposition import NMF
+    bl = "frobenius" if beta == "frobenius" else "kullback-leibler"
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = NMF(n_components=W0.shape[1], init="custom", solver="mu", beta_loss=bl,
+                    max_iter=iters, tol=0.0)
+            W = m.fit_transform(V, W=W0.copy(), H=H0.copy())
+        return W, m.components_
+    return run
+
+
+def run_nmfedu(V, W0, H0, iters, beta, **kw):
+    # the default call: default tol (stop rule checked every iteration), loss history
+    # of every iteration. The default tol is small enough that no run here stops early.
+    return lambda: nmfedu.nmf(V, W0.shape[1], W0, H0, n_iter=iters, beta=beta, **kw)
+
+
+# --------------------------------------------------------------------------- #
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--iters", type=int, default=20, help="iterations per timed run (default 20)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per implementation; the best counts")
+    ap.add_argument("--long", type=int, default=200, help="iterations of the float32 and accelerated comparisons")
+    ap.add_argument("--ranks", type=int, nargs="+", default=[88, 176])
+    ap.add_argument("--quick", action="store_true", help="R=88 only, fewer repeats (a smoke run)")
+    ap.add_argument("--skip-refs", action="store_true", help="skip libfmp and scikit-learn")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.ranks, args.repeat, args.long = [88], 2, 100
+
+    V64, source = make_V()
+    K, N = V64.shape
+    print(f"# bench_nmf: V {K} x {N} from {source}")
+    print(f"# {threads_info()}; {args.iters} iterations per run, best of {args.repeat}")
+    rows = []
+    checks = []
+
+    def add(impl, beta, dtype, R, sec, bound=None, fmp=None, skl=None, note=""):
+        ms = 1e3 * sec / args.iters
+        rows.append((impl, beta, dtype, R, ms,
+                     sec / bound if bound else None,
+                     fmp / sec if fmp else None,
+                     skl / sec if skl else None, note))
+
+    def check(name, ok, detail):
+        checks.append((name, ok, detail))
+
+    for R in args.ranks:
+        W0, H0 = init_random(K, N, R, seed=1, scale=float(V64.mean()))
+        V32, W32, H32 = (a.astype(np.float32) for a in (V64, W0, H0))
+
+        # ---------------- Frobenius -----------------------------------------
+        tb64, _ = best_of(frob_bound(V64, W0, H0, args.iters), args.repeat)
+        tb32, _ = best_of(frob_bound(V32, W32, H32, args.iters), args.repeat)
+        tf = ts = None
+        if not args.skip_refs:
+            run_libfmp(V64, W0, H0, 2)()                       # numba warm-up
+            tf, _ = best_of(run_libfmp(V64, W0, H0, args.iters), args.repeat)
+            ts, _ = best_of(run_sklearn(V64, W0, H0, args.iters, "frobenius"), args.repeat)
+        t64, r64 = best_of(run_nmfedu(V64, W0, H0, args.iters, "frobenius"), args.repeat)
+        t32, r32 = best_of(run_nmfedu(V64, W0, H0, args.iters, "frobenius", dtype=np.float32), args.repeat)
+        t0, _ = best_of(run_nmfedu(V64, W0, H0, args.iters, "frobenius", tol=0), args.repeat)
+        add("bound (6 products)", "frobenius", "float64", R, tb64, tb64)
+        add("bound (6 products)", "frobenius", "float32", R, tb32, tb32)
+        if tf:
+            add("libfmp.c8.nmf", "frobenius", "float64", R, tf, tb64, tf, ts)
+            add("sklearn NMF mu", "frobenius", "float64", R, ts, tb64, tf, ts)
+        add("nmfedu.nmf default", "frobenius", "float64", R, t64, tb64, tf, ts, "loss every it, tol check")
+        add("nmfedu.nmf tol=0", "frobenius", "float64", R, t0, tb64, tf, ts, "loss every it")
+        add("nmfedu.nmf default", "frobenius", "float32", R, t32, tb32, None, None,
+            f"{t64 / t32:.2f}x faster than float64")
+        check(f"R={R} frob f64 <= 1.15x bound", t64 / tb64 <= 1.15, f"{t64 / tb64:.3f}x")
+        if tf:
+            check(f"R={R} frob f64 >= 2.2x faster than libfmp", tf / t64 >= 2.2, f"{tf / t64:.2f}x")
+            check(f"R={R} frob f64 at least as fast as sklearn", ts / t64 >= 1.0, f"{ts / t64:.2f}x")
+        check(f"R={R} frob f32 >= 1.8x faster than f64", t64 / t32 >= 1.8, f"{t64 / t32:.2f}x")
+
+        # ---------------- KL ---------------------------------------------------
+        kb64, _ = best_of(kl_bound(V64, W0, H0, args.iters), args.repeat)
+        kb32, _ = best_of(kl_bound(V32, W32, H32, args.iters), args.repeat)
+        ks = None
+        if not args.skip_refs:
+            ks, _ = best_of(run_sklearn(V64, W0, H0, args.iters, "kl"), args.repeat)
+        k64, _ = best_of(run_nmfedu(V64, W0, H0, args.iters, "kl"), args.repeat)
+        k64e, _ = best_of(run_nmfedu(V64, W0, H0, args.iters, "kl", loss_every=1), args.repeat)
+        k32, _ = best_of(run_nmfedu(V64, W0, H0, args.iters, "kl", dtype=np.float32), args.repeat)
+        add("bound (4 KxN products)", "kl", "float64", R, kb64, kb64)
+        add("bound (4 KxN products)", "kl", "float32", R, kb32, kb32)
+        if ks:
+            add("sklearn NMF mu", "kl", "float64", R, ks, kb64, None, ks)
+        le = nmfedu_default_loss_every("kl")
+        add("nmfedu.nmf default", "kl", "float64", R, k64, kb64, None, ks, f"loss_every={le}")
+        add("nmfedu.nmf loss_every=1", "kl", "float64", R, k64e, kb64, None, ks, "loss every it")
+        add("nmfedu.nmf default", "kl", "float32", R, k32, kb32, None, None,
+            f"{k64 / k32:.2f}x faster than float64")
+        check(f"R={R} kl f64 <= 1.4x bound (default, loss_every={le})", k64 / kb64 <= 1.4,
+              f"{k64 / kb64:.3f}x (loss_every=1: {k64e / kb64:.3f}x)")
+        if ks:
+            check(f"R={R} kl f64 >= 1.25x faster than sklearn", ks / k64 >= 1.25, f"{ks / k64:.2f}x")
+        check(f"R={R} kl f32 >= 1.8x faster than f64", k64 / k32 >= 1.8, f"{k64 / k32:.2f}x")
+
+        # ---------------- float32 accuracy and accelerated MU ------------------
+        for beta in ("frobenius", "kl"):
+            a = nmfedu.nmf(V64, R, W0, H0, n_iter=args.long, tol=0, beta=beta)
+            b = nmfedu.nmf(V64, R, W0, H0, n_iter=args.long, tol=0, beta=beta, dtype=np.float32)
+            la = nmf_loss(V64, a.W, a.H, beta)
+            lb = nmf_loss(V64, b.W.astype(np.float64), b.H.astype(np.float64), beta)
+            rel = abs(la - lb) / la
+            check(f"R={R} {beta} f32 vs f64 loss after {args.long} its, rel. diff < 1e-3", rel < 1e-3,
+                  f"{rel:.2e}")
+            if beta == "frobenius":
+                target = a.loss[-1]
+                t_mu = a.time
+                hit = {}
+
+                def cb(it, W, H, value, _t=[None]):
+                    if value <= target:
+                        hit["t"] = time.perf_counter()
+                        hit["it"] = it
+                        return True
+                    return False
+                t_start = time.perf_counter()
+                acc = nmfedu.nmf(V64, R, W0, H0, n_iter=args.long, tol=0, method="accelerated",
+                                 callback=cb)
+                t_acc = hit.get("t", time.perf_counter()) - t_start
+                zeros_ok = bool(np.all(acc.W[W0 == 0] == 0) and np.all(acc.H[H0 == 0] == 0))
+                its = hit.get("it", None)
+                rows.append((f"accelerated MU to MU's {args.long}-it loss", beta, "float64", R,
+                             1e3 * t_acc / max(acc.n_iter, 1), None, None, None,
+                             f"{t_acc:.2f}s vs MU {t_mu:.2f}s = {t_acc / t_mu:.2f}x "
+                             f"({its} outer its)" if its else "target not reached"))
+                check(f"R={R} accelerated reaches MU {args.long}-it loss in <= 0.5x time",
+                      its is not None and t_acc / t_mu <= 0.5,
+                      f"{t_acc / t_mu:.2f}x" if its else "not reached")
+                del zeros_ok
+
+    # ---------------- table ----------------------------------------------------
+    hdr = f"{'implementation':<40} {'beta':<9} {'dtype':<7} {'R':>4} {'ms/it':>8} {'x bound':>8} " \
+          f"{'libfmp/x':>8} {'sklearn/x':>9}  note"
+    print(hdr)
+    print("-" * len(hdr))
+    f = lambda v: f"{v:8.3f}" if v is not None else f"{'':8}"  # noqa: E731
+    for impl, beta, dt, R, ms, rb, rf, rs, note in rows:
+        print(f"{impl:<40} {beta:<9} {dt:<7} {R:>4} {ms:8.2f} {f(rb)} {f(rf)} {f(rs)}  {note}")
+    print("\n# libfmp/x and sklearn/x: how many times faster than the reference (> 1 is faster)")
+    print("# targets")
+    for name, ok, detail in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    return 0
+
+
+def nmfedu_default_loss_every(beta):
+    import inspect
+    from nmfedu import factorization
+    d = inspect.signature(factorization.nmf).parameters["loss_every"].default
+    if d is None and hasattr(factorization, "_default_loss_every"):
+        return factorization._default_loss_every(beta)
+    return d
+
+
+if __name__ == "__main__":
+    sys.exit(main())
