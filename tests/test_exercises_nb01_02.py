@@ -1,0 +1,103 @@
+"""The exercise solutions of notebooks 01 and 02 run headless and say what their text claims."""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from nmfedu.exercises import nb01, nb02, show  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """The toy problem of notebooks 01 and 02 (two harmonic tones an octave apart)."""
+    K, N, R = 12, 16, 2
+    rng = np.random.default_rng(1)
+    W_true = np.zeros((K, R))
+    W_true[[2, 4, 6, 8, 10], 0] = [1.0, 0.6, 0.4, 0.3, 0.2]
+    W_true[[4, 8], 1] = [1.0, 0.5]
+    H_true = np.zeros((R, N))
+    H_true[0, 1:9] = np.linspace(1.0, 0.3, 8)
+    H_true[1, 6:15] = np.linspace(0.9, 0.2, 9)
+    V = W_true @ H_true + 0.05 * rng.random((K, N))
+    W = W_true + 0.1 * rng.random((K, R))
+    H0 = np.random.default_rng(0).random((R, N))
+    return V, W, H0
+
+
+@pytest.fixture(scope="module")
+def piano():
+    from nmfedu import data, spectrogram
+
+    piece = data.load(data.TOY)
+    return spectrogram.magnitude(piece.x), piece.notes
+
+
+def test_show_hides_the_solutions_until_the_flag_is_set(capsys, toy):
+    assert show(nb01.gradient_W_derivation, False, *toy) is None
+    assert show(nb02.zero_in_H0, False, *toy) is None
+    out = capsys.readouterr().out
+    assert "nb01.gradient_W_derivation" in out and "nb02.zero_in_H0" in out
+
+
+def test_gradient_W_derivation_matches_library_and_finite_differences(capsys, toy):
+    out = nb01.gradient_W_derivation(*toy)
+    assert out["matches_library"] and out["max_error"] < 1e-8
+    text = capsys.readouterr().out
+    assert "2 (W H Hᵀ − V Hᵀ)" in text and "Chain rule" in text
+
+
+def test_largest_stable_learning_rate_separates_convergence_from_divergence(toy):
+    out = nb01.largest_stable_learning_rate(*toy, n_iter=200)
+    V, W, _ = toy
+    assert out["gamma_max"] == pytest.approx(2 / np.linalg.eigvalsh(W.T @ W).max())
+    assert out["gamma_best"] < out["gamma_max"]
+    assert out["loss_below"] < 1.0  # converged (initial loss is about 14)
+    assert out["loss_above"] > 1e6  # diverged
+
+
+def test_projected_gradient_descent_is_nonnegative_and_not_below_plain(toy):
+    out = nb01.projected_gradient_descent(*toy)
+    assert out["negative_projected"] == 0 and out["negative_plain"] > 0
+    assert out["loss_projected"] >= out["loss_plain"]
+    assert out["loss_projected"] == pytest.approx(out["loss_nonnegative_optimum"], rel=1e-3)
+
+
+def test_multiplicative_W_update_is_the_adaptive_gradient_step(toy):
+    out = nb02.multiplicative_W_update(*toy)
+    assert out["matches_library"] and out["max_difference"] < 1e-12
+
+
+def test_zero_in_H0_stays_zero_only_under_multiplicative_updates(toy):
+    out = nb02.zero_in_H0(*toy)
+    assert np.all(out["after_mu"] == 0.0)
+    assert np.any(out["after_gd"] != 0.0)
+
+
+def test_pitch_shares_of_the_score_itself(piano):
+    from nmfedu.constraints import activation_constraints
+    from nmfedu.spectrogram import HOP_LENGTH, SR
+
+    V, notes = piano
+    pitches = sorted(int(p) for p in notes["Pitch"].unique())
+    roll = activation_constraints(notes, pitches, V.shape[1], frame_res=HOP_LENGTH / SR,
+                                  onset_tol=0.0, offset_tol=0.0)
+    columns, shares = nb02.pitch_shares(roll, notes)
+    assert columns == pitches + ["chord"]
+    assert np.all(shares.sum(axis=1) <= 1 + 1e-12)
+    followed = nb02.template_pitches(roll, notes)
+    # the score's rows of the pitches that are also played alone follow themselves
+    for (p, share), pitch in zip(followed, pitches):
+        if pitch in (62, 67):  # never part of the chord
+            assert p == pitch and share == pytest.approx(1.0)
+
+
+def test_rank_too_small_or_large_reports_missing_and_doubled_pitches(piano):
+    V, notes = piano
+    out = nb02.rank_too_small_or_large(V, notes, ranks=(3, 8), n_iter=60)
+    assert set(out) == {3, 8}
+    assert out[8]["relative_loss"] < out[3]["relative_loss"]
+    assert len(out[3]["top"]) == 3 and len(out[8]["top"]) == 8
+    assert out[3]["missing"]  # three templates cannot follow five pitches
