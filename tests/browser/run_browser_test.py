@@ -72,6 +72,12 @@ WIDGET_ERROR_TEXTS = [
 TRACEBACK_TEXT = "Traceback (most recent call last)"
 
 
+class CellTimeout(Exception):
+    def __init__(self, index: int, seconds: float):
+        super().__init__(index, seconds)
+        self.index, self.seconds = index, seconds
+
+
 class Abort(BaseException):
     """Raised by the signal handlers (SIGTERM, SIGINT, overall timeout) to unwind into `finally`."""
 
@@ -90,6 +96,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     responsive_ms: float | None = None
     screenshot: str = "-"
+    slowest: str = "-"
     total_s: float = 0.0
 
     def fail(self, msg: str) -> None:
@@ -101,7 +108,7 @@ class Result:
         lat = f"{self.latency_ms:.0f} ms" if self.latency_ms is not None else "-"
         status = "PASS" if self.ok else "FAIL"
         s = (
-            f"{status} {self.path}: run-all {run}, widgets {self.n_controls} controls/"
+            f"{status} {self.path}: run-all {run} (slowest {self.slowest}), widgets {self.n_controls} controls/"
             f"{self.n_figures} figures/{self.n_runs} run buttons, changed {self.changed}, "
             f"max latency {lat}, total {self.total_s:.1f} s, screenshot {self.screenshot}"
         )
@@ -235,7 +242,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with code {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(f"JupyterLab exited with code {self.proc.returncode}; see build/browser/jupyterlab.log")
             try:
                 with urllib.request.urlopen(f"{self.base}/api/status?token={self.token}", timeout=2) as r:
                     if r.status == 200:
@@ -243,7 +250,7 @@ class Server:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.3)
-        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s; see {self.log_path}")
+        raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s; see build/browser/jupyterlab.log")
 
     def _descendants(self) -> list[int]:
         """PIDs of all processes below the server (kernels run in sessions of their own, so
@@ -352,7 +359,7 @@ JS_HELPERS = r"""
         const outputs = c.model.outputs.toJSON();
         const errors = outputs.filter(o => o.output_type === 'error')
                               .map(o => `${o.ename}: ${o.evalue}`);
-        out.push({index: i, prompt, count: c.model.executionCount,
+        out.push({index: i + 1, prompt, count: c.model.executionCount,
                   source: c.model.sharedModel.getSource().split('\n').filter(l => l.trim())[0] || '',
                   errors});
       });
@@ -400,7 +407,17 @@ JS_HELPERS = r"""
 # Watch a figure element: record when its DOM last changed (an image replaced, an img decoded).
 JS_WATCH = r"""
 (el) => {
+  // Watch a figure element: record when its DOM changes (an image replaced, an <img> decoded),
+  // and the time of the first user input event (key, pointer, change) after this call: the
+  // latency is measured from that event to the figure's last change.
   window.__nmfMut = [];
+  window.__nmfInput = null;
+  if (!window.__nmfInputHook) {
+    window.__nmfInputHook = true;
+    const mark = () => { if (window.__nmfInput === null) window.__nmfInput = performance.now(); };
+    for (const t of ['keydown', 'pointerdown', 'mousedown', 'input', 'change'])
+      document.addEventListener(t, mark, true);
+  }
   if (window.__nmfObs) window.__nmfObs.disconnect();
   const rec = () => window.__nmfMut.push(performance.now());
   window.__nmfObs = new MutationObserver(rec);
@@ -474,13 +491,13 @@ def change_control(page, ctl) -> str:
         readout = ctl.locator(".widget-readout").first
         before = readout.inner_text() if readout.count() else None
         handle = ctl.locator(".noUi-handle").first
+        now, top = handle.get_attribute("aria-valuenow"), handle.get_attribute("aria-valuemax")
+        at_max = now is not None and top is not None and float(now) >= float(top)
         handle.focus()
-        handle.press("ArrowRight")
-        time.sleep(0.2)
-        after = readout.inner_text() if readout.count() else None
-        if before is not None and after == before:  # at its maximum: go the other way
-            handle.press("ArrowLeft")
-            time.sleep(0.2)
+        handle.press("ArrowLeft" if at_max else "ArrowRight")  # one step, as a keyboard user would
+        after = None
+        if before is not None:
+            wait_for(lambda: readout.inner_text() != before, 5, 0.05)
             after = readout.inner_text()
         return f"{name} {before} -> {after}" if before is not None else name
     if kind == "range":
@@ -622,7 +639,8 @@ def check_group(page, res: Result, args, fig, ctl, run, k: int) -> tuple[str, fl
     else:
         res.fail(f"the figure did not change within {args.change_budget:.0f} s after: {what}")
         return what, None
-    muts = page.evaluate("window.__nmfMut")
+    muts, t_in = page.evaluate("[window.__nmfMut, window.__nmfInput]")
+    t0 = t_in if t_in is not None else t0
     last = [m for m in muts if m >= t0]
     latency = (max(last) - t0) if last else (changed_at - wall0) * 1000
     for p in page.evaluate("([t, tb]) => window.__nmf.domProblems(t, tb)", [WIDGET_ERROR_TEXTS, TRACEBACK_TEXT]):
@@ -658,22 +676,42 @@ def check_notebook(context, server: Server, rel: str, args) -> Result:
             res.fail(f"no restart dialog after {cmd}")
         t_run = time.monotonic()
 
-        def finished():
-            st = page.evaluate("() => window.__nmf.runState()")
-            if not st["done"]:
-                return False
-            if page.evaluate("() => window.__nmf.kernelStatus()") != "idle":
-                return False
-            return not any("*" in c["prompt"] for c in page.evaluate("() => window.__nmf.cells()"))
+        # The executing cell is the first one whose prompt shows [*]; note how long each takes.
+        current = {"index": None, "since": t_run}
+        cell_times: dict[int, float] = {}
 
-        done = wait_for(finished, args.budget, 0.5)
+        def finished():
+            cells = page.evaluate("() => window.__nmf.cells()")
+            now = time.monotonic()
+            running = next((c["index"] for c in cells if "*" in c["prompt"]), None)
+            if running != current["index"]:
+                if current["index"] is not None:
+                    cell_times[current["index"]] = now - current["since"]
+                current.update(index=running, since=now)
+            if running is not None and args.cell_budget and now - current["since"] > args.cell_budget:
+                raise CellTimeout(running, now - current["since"])
+            if running is not None or not page.evaluate("() => window.__nmf.runState()")["done"]:
+                return False
+            return page.evaluate("() => window.__nmf.kernelStatus()") == "idle"
+
+        cell_timeout = None
+        try:
+            done = wait_for(finished, args.budget, 0.5)
+        except CellTimeout as e:
+            done, cell_timeout = False, e
         res.run_s = time.monotonic() - t_run
+        if cell_times:
+            i, t = max(cell_times.items(), key=lambda kv: kv[1])
+            res.slowest = f"cell {i} {t:.1f} s"
         cells = page.evaluate("() => window.__nmf.cells()")
         if not done:
             running = [c for c in cells if "*" in c["prompt"]]
             where = "; ".join(f"cell {c['index']} ({c['source'][:60]!r})" for c in running[:3]) or \
                 f"kernel {page.evaluate('() => window.__nmf.kernelStatus()')}"
-            res.fail(f"still running after the {args.budget:.0f} s budget: {where}")
+            if cell_timeout is not None:
+                res.fail(f"still running after the {args.cell_budget:.0f} s cell budget: {where}")
+            else:
+                res.fail(f"still running after the {args.budget:.0f} s run-all budget: {where}")
         st = page.evaluate("() => window.__nmf.runState()")
         if st.get("error"):
             res.fail(f"{st['id']} failed: {st['error']}")
@@ -725,6 +763,8 @@ def main(argv=None) -> int:
     ap.add_argument("notebooks", nargs="*", help="notebooks to test (default: notebooks/[0-9]*.ipynb)")
     ap.add_argument("--budget", type=float, default=float(os.environ.get("NMFEDU_BROWSER_BUDGET", 120)),
                     help="seconds allowed for Restart Kernel and Run All Cells, per notebook (120)")
+    ap.add_argument("--cell-budget", type=float, default=float(os.environ.get("NMFEDU_BROWSER_CELL_BUDGET", 0)),
+                    help="seconds allowed for any one cell (default 0: only the run-all budget applies)")
     ap.add_argument("--change-budget", type=float, default=30,
                     help="seconds allowed for a figure to change after a control moves (30)")
     ap.add_argument("--max-groups", type=int, default=20,
@@ -766,12 +806,12 @@ def main(argv=None) -> int:
     signal.alarm(int(args.timeout))
     results: list[Result] = []
     extra: list[str] = []
-    server = Server(scratch, BUILD / "jupyterlab.log")
+    server = Server(scratch, scratch / "jupyterlab.log")
     t0 = time.monotonic()
     try:
         rels = prepare_scratch(scratch, notebooks)
         server.start()
-        print(f"JupyterLab on 127.0.0.1:{server.port} (log {server.log_path.relative_to(REPO)}), "
+        print(f"JupyterLab on 127.0.0.1:{server.port} (log: build/browser/jupyterlab.log), "
               f"ready in {time.monotonic() - t0:.1f} s", flush=True)
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
@@ -797,6 +837,8 @@ def main(argv=None) -> int:
         for s in (signal.SIGTERM, signal.SIGINT):  # finish cleaning up before obeying
             signal.signal(s, signal.SIG_IGN)
         extra += server.stop()
+        if server.log_path.exists():  # keep the server's log of the last run for review
+            shutil.copy(server.log_path, BUILD / "jupyterlab.log")
         if not args.keep_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         for s, h in old.items():
