@@ -105,6 +105,9 @@ class Piece:
         MIDI pitches played by both hands in this excerpt (empty for the easy one).
     bars : tuple of int or None
         First and last bar of the excerpt in the score (``None`` for the toy set).
+    licence : str
+        Licence of the files and of the encoding they were made from (the polonaise is
+        CC BY-SA 4.0; see ``data/README.md``).
     meta : dict
         Everything else recorded in ``data/pieces.json`` (corpus path, tempo, gain, …).
     """
@@ -121,6 +124,7 @@ class Piece:
     difficulty: str = ""
     shared_pitches: list = field(default_factory=list)
     bars: tuple | None = None
+    licence: str = ""
     meta: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -204,7 +208,8 @@ def load(name: str = DEFAULT_PIECE) -> Piece:
     return Piece(name=name, x=x, sr=sr, notes=notes, stems=stems, paths=paths,
                  title=meta.get("title", ""), composer=meta.get("composer", ""),
                  description=meta.get("description", ""), difficulty=meta.get("difficulty", ""),
-                 shared_pitches=list(meta.get("shared_pitches", [])), bars=bars, meta=meta)
+                 shared_pitches=list(meta.get("shared_pitches", [])), bars=bars,
+                 licence=meta.get("licence", ""), meta=meta)
 
 
 def onset_rise(x, sr: int, notes, tolerance: float = 0.05, n_fft: int = 2048, hop: int = 64,

@@ -58,6 +58,10 @@ FLUIDSYNTH_ARGS = [
     "-o", "synth.reverb.active=0", "-o", "synth.chorus.active=0",
 ]
 
+NO_STATEMENT = ("the encoding carries no licence statement of its own and is distributed in "
+                "music21's corpus under the corpus terms (see Licences); generated files: "
+                "CC BY 4.0.")
+
 # Excerpts. bars are music21 measure numbers (inclusive); bpm in quarter notes per minute
 # (a divisor of 60 000 000, so that MIDI's tempo in µs per quarter is exact).
 EXCERPTS = [
@@ -69,6 +73,7 @@ EXCERPTS = [
         bars=(1, 4), bpm=120, velocity={"right": 80, "left": 66},
         difficulty="easy",
         encoding="MusicXML (Finale 2011 / Dolet Light, encoded 2012) from music21's corpus",
+        licence=("composition public domain; " + NO_STATEMENT),
         description=("The opening theme: a melody in the right hand over an Alberti bass in "
                      "the left. The hands use disjoint registers, so every pitch belongs to "
                      "one hand only: the easy case for score-informed separation."),
@@ -80,7 +85,13 @@ EXCERPTS = [
         title="Polonaise in E-flat major, Op. 1 No. 1 (from Quatre Polonaises)",
         bars=(1, 8), bpm=120, velocity={"right": 80, "left": 70},
         difficulty="moderate",
-        encoding="MusicXML (MuseScore 1.3, encoded 2015) from music21's corpus",
+        encoding=("MusicXML (MuseScore 1.3, encoded 2015) after the first edition (Leipzig: "
+                  "Friedrich Hofmeister, 1831), 'Typeset by Cypressdome for IMSLP and released "
+                  "under the CC BY-SA 4.0 license' (credit in the file), from music21's corpus"),
+        licence=("composition public domain; the encoding is CC BY-SA 4.0 (typeset by "
+                 "Cypressdome for IMSLP). The files in this folder are derived from it and are "
+                 "therefore offered under CC BY-SA 4.0: credit 'Clara Schumann, Polonaise Op. 1 "
+                 "No. 1, typeset by Cypressdome for IMSLP (CC BY-SA 4.0), rendered by nmfedu'."),
         description=("Polonaise rhythm with left-hand chords under a dotted right-hand "
                      "melody; in bars 5–8 the left hand leaps up into the right hand's "
                      "register, so a few pitches are played by both hands."),
@@ -94,6 +105,7 @@ EXCERPTS = [
         difficulty="hard",
         encoding=("Humdrum **kern by Craig Stuart Sapp (2005) after the Mikuli edition, "
                   "G. Schirmer (1894–1898), from music21's corpus"),
+        licence=("composition public domain; " + NO_STATEMENT),
         description=("The introduction: over a G-sharp/D-sharp drone a short tenor "
                      "figure (B#3–A#3–C#4) is answered by the right hand in the SAME "
                      "register. Both hands play the same pitches, so the separation must "
@@ -108,6 +120,7 @@ EXCERPTS = [
         difficulty="moderate",
         encoding=("MusicXML (MuseScore 2.1, encoded 2017; source "
                   "http://musescore.com/user/116681/scores/145724) from music21's corpus"),
+        licence=("composition public domain; " + NO_STATEMENT),
         description=("The first strain: syncopated right-hand chords over a striding "
                      "left hand (bass octaves alternating with mid-register chords); the "
                      "left hand climbs into the right hand's register at the end."),
@@ -122,6 +135,7 @@ TOY = dict(
     title="Toy example: five piano notes and a chord",
     bpm=120, velocity={"right": 80, "left": 80},
     difficulty="toy",
+    licence="made up for nmfedu; no third-party rights; generated files: CC BY 4.0.",
     description=("G3, B3, D4, G4, B4 (pitches 55, 59, 62, 67, 71) one after the other, "
                  "then the chord G3–B3–B4 (55, 59, 71); the notes below 64 are labelled "
                  "left hand, the others right hand. Factorizes in well under a second."),
@@ -309,6 +323,7 @@ def build_piece(cfg, out: Path, workdir: Path):
         "title": cfg["title"], "composer": cfg["composer"], "description": cfg["description"],
         "difficulty": cfg["difficulty"],
         "corpus_path": cfg.get("corpus"), "encoding": cfg.get("encoding"),
+        "licence": cfg["licence"],
         "bars": list(cfg["bars"]) if "bars" in cfg else None,
         "tempo_qpm": bpm, "lead_in_s": float(lead_in_ticks(bpm) * 60 / (bpm * TICKS_PER_QUARTER)),
         "duration_s": round(n / SR, 6), "n_samples": n, "sr": SR,
@@ -322,13 +337,6 @@ def build_piece(cfg, out: Path, workdir: Path):
 
 
 # --------------------------------------------------------------------------- README
-def _licence_line(cfg):
-    if cfg["name"] == "toy":
-        return "made up for nmfedu; no third-party rights."
-    return ("composition in the public domain (composer died more than 100 years ago); "
-            "encoding distributed in music21's corpus (see Licences).")
-
-
 def write_readme(out: Path, catalog, build):
     L = []
     L.append("# Bundled data\n")
@@ -373,7 +381,7 @@ def write_readme(out: Path, catalog, build):
                  f"right hand {m['n_notes']['right']} (pitches {r['right'][0]}–{r['right'][1]}); "
                  f"pitches played by both hands: {m['shared_pitches'] or 'none'}")
         L.append("- Soundfont: FluidR3_GM (MIT licence)")
-        L.append(f"- Licence: {_licence_line(m | {'name': name})}")
+        L.append(f"- Licence: {m['licence']}")
         L.append(f"- Files: `{name}/mix.wav`, `{name}/left.wav`, `{name}/right.wav`, "
                  f"`{name}/score.csv`, `{name}/score.mid`\n")
     L.append("## Licences\n")
@@ -385,15 +393,19 @@ def write_readme(out: Path, catalog, build):
              "encoders and where permitted under United States copyright law, that to the best "
              "of the music21 authors' knowledge each piece is out of copyright in the US or "
              "licensed for use, and that some encodings may carry restrictions on commercial use. "
-             "None of the four files used here carries a licence statement of its own; the "
-             "Chopin file names its encoder (Craig Stuart Sapp), the Joplin file its MuseScore "
-             "source. Treat the note data as free for teaching and research; check before any "
-             "commercial use.")
+             "Of the four files used here only the Clara Schumann polonaise states a licence "
+             "(CC BY-SA 4.0, typeset by Cypressdome for IMSLP), so everything in "
+             "`schumann_polonaise/` is CC BY-SA 4.0 with that credit. The other three state "
+             "none (the Chopin file names its encoder, Craig Stuart Sapp, and the Mikuli "
+             "edition; the Joplin file its MuseScore source; the Mozart file nothing). Treat "
+             "their note data as free for teaching and research under music21's corpus terms, "
+             "and check before any commercial use.")
     L.append("- **Soundfont**: FluidR3_GM by Frank Wen, MIT licence (Debian package "
              "fluid-soundfont-gm, `/usr/share/doc/fluid-soundfont-gm/copyright`).")
     L.append("- **Renderer**: FluidSynth (LGPL-2.1), used as a program; no code is included.")
     L.append("- **The generated files** (audio, CSV, MIDI, this README) are offered under "
-             "CC BY 4.0, like the notebooks' text and figures.\n")
+             "CC BY 4.0, like the notebooks' text and figures, except those in "
+             "`schumann_polonaise/`, which are CC BY-SA 4.0 (see above).\n")
     L.append("## Build\n")
     L.append("```")
     for k, v in build.items():

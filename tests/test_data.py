@@ -45,7 +45,7 @@ def test_piece_contents(piece):
     assert set(piece.stems) == {"left", "right"}
     for key in ("mix", "left", "right", "score_csv", "score_mid"):
         assert piece.paths[key].is_file()
-    assert piece.title and piece.composer and piece.description
+    assert piece.title and piece.composer and piece.description and piece.licence
     assert piece.name in repr(piece)
     # every note inside the audio
     assert (piece.notes["Start"] + piece.notes["Duration"]).max() <= piece.duration
