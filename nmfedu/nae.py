@@ -120,6 +120,7 @@ __all__ = [
     "init_random",
     "init_from_nmf",
     "init_score_informed",
+    "lipschitz_steps",
     "compare",
     "crossing_epoch",
     "separate",
@@ -711,6 +712,30 @@ def _spectral_norm_sq(V, n_iter=100, rtol=1e-7):
     return lam
 
 
+def lipschitz_steps(V, W_E, W_D, M_H=None):
+    """The adaptive additive steps ``(γ_E, γ_D)`` of ``lr="lipschitz"`` at given weights.
+
+    ``γ_D = 1 / (2 λmax(H' H'ᵀ))`` is one over the Lipschitz constant of
+    ``∂L/∂W_D`` (as a function of ``W_D``); ``γ_E = 1 / (2 λmax(W_Dᵀ W_D) σmax(V)²)``
+    one over an upper bound of the one of ``∂L/∂W_E`` (``‖X ⊙ M_H‖ ≤ ‖X‖``).
+    A fixed learning rate below ``min(γ_E, γ_D)`` at the initial weights is a
+    tuning-free choice for ``fit(..., lr=...)``.
+
+    Returns
+    -------
+    (float, float)
+
+    Used in notebooks 05 and 07.
+    """
+    V, W_E, W_D, M = _check_model(V, W_E, W_D, M_H, nonneg=True)
+    Hp = _masked(np.maximum(W_E @ V, 0), M)
+    lam_H, lam_D = _lam_max(Hp @ Hp.T), _lam_max(W_D.T @ W_D)
+    s2 = _spectral_norm_sq(V)
+    g_D = 1.0 / (2.0 * lam_H) if lam_H > 0 else float("inf")
+    g_E = 1.0 / (2.0 * lam_D * s2) if lam_D * s2 > 0 else float("inf")
+    return g_E, g_D
+
+
 def _lam_max(S):
     return float(np.linalg.eigvalsh(S.astype(np.float64, copy=False))[-1])
 
@@ -1067,12 +1092,12 @@ def compare(V, R, n_epochs=1000, lr="lipschitz", M_H=None, W_D0=None, W_E0=None,
     W0 = np.array(W_D0, dtype=dt)
     loss0 = _sumsq(V - W0 @ H0)
     t0 = time.perf_counter()
-    nres = nmf(V.astype(np.float64), W0.shape[1], W0=W0.astype(np.float64),
-               H0=H0.astype(np.float64), n_iter=n_epochs, tol=0, seed=seed)
-    times[CURVES[2]] = time.perf_counter() - t0
+    nres = nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_epochs, tol=0, seed=seed, dtype=dt)
+    times[CURVES[2]] = float(getattr(nres, "time", 0.0)) or time.perf_counter() - t0
     nl = np.asarray(nres.loss, dtype=float).ravel()
     if nl.size == n_epochs:
-        nl = np.concatenate([[loss0], nl])
+        init = float(getattr(nres, "initial_loss", loss0))
+        nl = np.concatenate([[init if np.isfinite(init) else loss0], nl])
     results[CURVES[2]] = nres
     curves[CURVES[2]] = _pad(nl, n_epochs + 1)
     params = dict(K=V.shape[0], N=V.shape[1], R=int(np.shape(W0)[1]), n_epochs=n_epochs,
