@@ -51,12 +51,13 @@ __all__ = [
 #: ``benchmarks/bench_separation_quality.py``).
 DEFAULTS = dict(
     n_harmonics=25,
-    tolerance=0.5,
-    min_width=2.0,
+    tolerance=1.0,
+    min_width=3.0,
     decay=1.0,
     onset_tol=0.1,
-    offset_tol=0.5,
-    onset_templates=True,
+    offset_tol=0.1,
+    onset_templates=False,
+    onset_shape="flat",
     onset_before=0.05,
     onset_after=0.1,
 )
@@ -340,6 +341,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
                       onset_tol: float = DEFAULTS["onset_tol"],
                       offset_tol: float = DEFAULTS["offset_tol"],
                       onset_templates: bool = DEFAULTS["onset_templates"],
+                      onset_shape: str = DEFAULTS["onset_shape"],
                       onset_before: float = DEFAULTS["onset_before"],
                       onset_after: float = DEFAULTS["onset_after"]):
     """Score-informed initialisation ``W0, H0`` of NMF for a K × N spectrogram, with labels.
@@ -373,6 +375,12 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         See :func:`activation_constraints`.
     onset_templates : bool
         Add one onset column per (group, pitch).
+    onset_shape : "flat" or "harmonic"
+        Initial onset template: :func:`onset_template` (flat, unconstrained in
+        frequency, as in Ewert & Müller) or a harmonic template with flat
+        harmonic amplitudes (``decay=0``) and the same exact zeros as the pitch
+        column, which models a bright attack without letting the onset column
+        absorb energy at other pitches' harmonics.
     onset_before, onset_after
         See :func:`onset_constraints`.
 
@@ -392,7 +400,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
     >>> import pandas as pd
     >>> notes = pd.DataFrame({"Start": [0.0, 0.5], "Duration": [0.5, 0.5], "Pitch": [48, 72],
     ...                       "Velocity": [80, 80], "Instrument": ["left", "right"]})
-    >>> W0, H0, labels = build_constraints(notes, K=1025, N=60)
+    >>> W0, H0, labels = build_constraints(notes, K=1025, N=60, onset_templates=True)
     >>> W0.shape, H0.shape, list(labels["kind"])
     ((1025, 4), (4, 60), ['pitch', 'onset', 'pitch', 'onset'])
     """
@@ -407,6 +415,8 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         raise ValueError(f"K must be >= 2 to derive freq_res, got {K}")
     freq_res = sr / (2 * (K - 1)) if freq_res is None else _positive(freq_res, "freq_res")
     frame_res = hop_length / sr
+    if onset_shape not in ("flat", "harmonic"):
+        raise ValueError(f"onset_shape must be 'flat' or 'harmonic', got {onset_shape!r}")
     if by is None:
         groups = ["all"]
         group_of = np.array(["all"] * len(notes), dtype=object)
@@ -431,7 +441,12 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
             Ho, _ = _regions(sub, pitches, N, frame_res, _positive(onset_before, "onset_before", True),
                              _positive(onset_after, "onset_after", True), False)
             for r, p in enumerate(pitches):
-                W_cols.append(onset_template(K))
+                if onset_shape == "harmonic":
+                    W_cols.append(harmonic_template(p, K=K, freq_res=freq_res,
+                                                    n_harmonics=n_harmonics, tolerance=tolerance,
+                                                    decay=0.0, min_width=min_width))
+                else:
+                    W_cols.append(onset_template(K))
                 H_rows.append(Ho[r])
                 rows.append((int(p), "onset", str(g)))
     if last_frame_skipped:

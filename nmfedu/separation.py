@@ -366,6 +366,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
              onset_tol: float = _c.DEFAULTS["onset_tol"],
              offset_tol: float = _c.DEFAULTS["offset_tol"],
              onset_templates: bool = _c.DEFAULTS["onset_templates"],
+             onset_shape: str = _c.DEFAULTS["onset_shape"],
              onset_before: float = _c.DEFAULTS["onset_before"],
              onset_after: float = _c.DEFAULTS["onset_after"],
              seed: int | None = 0, return_details: bool = False):
@@ -397,7 +398,8 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         Compression factor for ``compression="log"``.
     share : "columns" or "proportional"
         Ownership rule for pitches that several groups play (module docstring).
-    n_harmonics, tolerance, min_width, onset_tol, offset_tol, onset_templates, onset_before, onset_after
+    n_harmonics, tolerance, min_width, onset_tol, offset_tol, onset_templates, onset_shape,
+    onset_before, onset_after
         Constraint parameters, see :func:`nmfedu.constraints.build_constraints`.
     seed : int or None
         Passed to :func:`nmfedu.nmf` (the score-informed initialisation is
@@ -437,11 +439,11 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     K, N = V.shape
     cparams = dict(n_harmonics=n_harmonics, tolerance=tolerance, min_width=min_width,
                    onset_tol=onset_tol,
-                   offset_tol=offset_tol, onset_templates=onset_templates,
+                   offset_tol=offset_tol, onset_templates=onset_templates, onset_shape=onset_shape,
                    onset_before=onset_before, onset_after=onset_after)
     W0, H0, labels = _c.build_constraints(notes, K, N, by=by if share == "columns" else None,
                                           sr=sr, hop_length=hop_length, **cparams)
-    result = nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, beta=beta, seed=seed)
+    result = nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, tol=0.0, beta=beta, seed=seed)
     W, H = result.W, result.H
     if share == "columns":
         H_parts = split_activations(H, labels, by="group")

@@ -92,7 +92,7 @@ def test_onset_region_only_near_onsets():
 def test_build_labels_and_shared_pitch_gets_one_column_per_group():
     notes = notes_table([[0.0, 1.0, 60, 80, "right"], [0.2, 1.0, 60, 80, "left"],
                          [0.5, 0.5, 43, 80, "left"], [0.5, 0.5, 72, 80, "right"]])
-    W0, H0, labels = C.build_constraints(notes, K, 80)
+    W0, H0, labels = C.build_constraints(notes, K, 80, onset_templates=True)
     assert list(labels.columns) == ["pitch", "kind", "group"]
     assert W0.shape == (K, len(labels)) and H0.shape == (len(labels), 80)
     pitch_rows = labels[labels.kind == "pitch"]
@@ -109,13 +109,20 @@ def test_build_labels_and_shared_pitch_gets_one_column_per_group():
     # no onset templates when switched off; by=None gives a single group
     _, _, lab2 = C.build_constraints(notes, K, 80, onset_templates=False, by=None)
     assert set(lab2.kind) == {"pitch"} and set(lab2.group) == {"all"} and len(lab2) == 3
+    # harmonic onset templates share the zeros of the pitch template
+    W3, _, lab3 = C.build_constraints(notes, K, 80, onset_templates=True, onset_shape="harmonic")
+    for p in (43, 60, 72):
+        rows = lab3.index[(lab3.pitch == p) & (lab3.group == lab3.group[lab3.pitch == p].iloc[0])]
+        np.testing.assert_array_equal(W3[:, rows[0]] > 0, W3[:, rows[1]] > 0)
+    with pytest.raises(ValueError, match="onset_shape"):
+        C.build_constraints(notes, K, 80, onset_shape="click")
 
 
 def test_zeros_stay_zero_under_multiplicative_updates():
     notes = notes_table([[0.0, 0.5, 48, 80, "left"], [0.3, 0.6, 67, 80, "right"]])
     rng = np.random.default_rng(0)
     N = 50
-    W0, H0, _ = C.build_constraints(notes, K, N)
+    W0, H0, _ = C.build_constraints(notes, K, N, onset_templates=True)
     V = rng.random((K, N))
     W, H = local_mu(V, W0, H0)
     assert np.all(W[W0 == 0] == 0) and np.all(H[H0 == 0] == 0)

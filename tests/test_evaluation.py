@@ -7,7 +7,7 @@ from nmfedu import evaluation as E
 SR = 22050
 
 
-def two_tones(L=SR, seed=0):
+def two_tones(L=SR // 2, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(L) / SR
     a = 0.3 * np.sin(2 * np.pi * 110 * t) * np.exp(-t) + 0.01 * rng.standard_normal(L)
