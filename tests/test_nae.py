@@ -408,3 +408,41 @@ def test_additive_epoch_with_kinks_matches_generic_gradients():
     np.testing.assert_allclose(res.W_E, np.maximum(W_E - lr * gE, 0), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(res.W_D, np.maximum(W_D - lr * gD, 0) * (W_D > 0),
                                rtol=1e-12, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- comparison, separation
+
+def test_compare_same_start_and_shapes():
+    V = _data(20, 30, seed=42, rank=4)
+    cmp = nae.compare(V, 4, n_epochs=30, seed=1)
+    assert list(cmp.curves) == list(nae.CURVES)
+    starts = [c[0] for c in cmp.curves.values()]
+    np.testing.assert_allclose(starts, starts[0], rtol=1e-9)
+    for name, c in cmp.curves.items():
+        assert c.shape == (31,) and np.all(np.isfinite(c))
+        assert cmp.times[name] >= 0
+    np.testing.assert_array_equal(cmp.epochs, np.arange(31))
+    # NMF starts from W0 = W_D0, H0 = max(W_E0 V, 0): same output as the NAEs
+    res = cmp.results["NAE (multiplicative)"]
+    np.testing.assert_allclose(cmp.curves["NAE (multiplicative)"][1:], res.loss)
+    assert cmp.loss_at(30)["NMF (multiplicative)"] < cmp.loss_at(0)["NMF (multiplicative)"]
+    e = cmp.crossing()
+    assert e is None or cmp.curves["NAE (multiplicative)"][e] <= cmp.curves["NAE (additive)"][-1]
+
+
+def test_init_score_informed_and_separate_on_toy():
+    pytest.importorskip("librosa")
+    from nmfedu import data, spectrogram
+    piece = data.load(data.TOY)
+    V = spectrogram.magnitude(piece.x)
+    W_E0, W_D0, M, labels = nae.init_score_informed(V, piece.notes, sr=piece.sr)
+    assert W_D0.shape == (V.shape[0], len(labels)) and M.shape == (len(labels), V.shape[1])
+    assert set(np.unique(M)) <= {0.0, 1.0} and (W_D0 == 0).any()
+    details = nae.separate(piece.x, piece.sr, piece.notes, n_epochs=5, return_details=True)
+    assert set(details.signals) == set(piece.notes["Instrument"].astype(str))
+    total = sum(details.signals.values())
+    np.testing.assert_allclose(total, piece.x, atol=1e-6 * max(1.0, np.abs(piece.x).max()))
+    # template zeros kept, masked code entries zero
+    assert np.all(details.model.W_D[details.W_D0 == 0] == 0)
+    assert np.all(details.model.H[details.M_H == 0] == 0)
+    assert details.loss.shape == (5,)
