@@ -49,7 +49,7 @@ from matplotlib.patches import Patch, Rectangle
 from .spectrogram import HOP_LENGTH, N_FFT, SR
 
 __all__ = [
-    "CMAP", "SIGNED_CMAP", "GROUP_COLORS", "STYLE", "FIGSIZE", "DECOMPOSITION_FIGSIZE",
+    "figure", "CMAP", "SIGNED_CMAP", "GROUP_COLORS", "STYLE", "FIGSIZE", "DECOMPOSITION_FIGSIZE",
     "set_style", "note_name", "pitch_label", "template_labels", "group_colors",
     "plot_matrix", "update_image", "plot_matrices", "plot_decomposition",
     "plot_loss", "update_lines", "plot_piano_roll", "plot_signal", "plot_signals",
@@ -478,6 +478,7 @@ def plot_matrices(matrices: dict, kind: str = "V", *, ncols: int | None = None,
 def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
                        hop_length: int = HOP_LENGTH, n_fft: int = N_FFT, fmax: float | None = None,
                        log: bool = False, gamma: float = 1.0, titles: dict | None = None,
+                       loss=None, loss_kwargs: dict | None = None,
                        figsize=DECOMPOSITION_FIGSIZE, fig=None):
     """NMF at a glance: templates W (left), activations H (top), V (bottom right).
 
@@ -505,8 +506,13 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
     log, gamma : bool, float
         Logarithmic compression of V, W and WH.
     titles : dict, optional
-        Panel titles, keys ``'W'``, ``'H'``, ``'V'``, ``'WH'``; default the seeds' names
-        (templates, activations, V, WH).
+        Panel titles, keys ``'W'``, ``'H'``, ``'V'``, ``'WH'``, ``'loss'``; default the seeds'
+        names (templates, activations, V, WH).
+    loss : array_like or dict, optional
+        Loss curve(s) for a small panel in the free corner (above WH, else above W); see
+        :func:`plot_loss`.
+    loss_kwargs : dict, optional
+        Passed to :func:`plot_loss` (``log``, ``logx``, ``xlabel``, ...).
     figsize : (float, float)
         Size of a new figure (inches).
     fig : Figure, optional
@@ -515,8 +521,9 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
     Returns
     -------
     fig : Figure
-    axes : dict with keys 'W', 'H', 'V' (and 'WH') → Axes
-    images : dict with the same keys → AxesImage (for :func:`update_image`)
+    axes : dict with keys 'W', 'H', 'V' (and 'WH', 'loss') → Axes
+    images : dict with the same keys → AxesImage (for :func:`update_image`); ``'loss'``
+        holds the dict name → Line2D of the loss panel (for :func:`update_lines`)
 
     Notes
     -----
@@ -560,12 +567,18 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
                                                   title=titles["WH"], **spectral)
         axM.set_ylabel("")
         axM.tick_params(labelleft=False)
-        if not log:  # same colours for V and WH so they can be compared
-            lim = (0.0, max(float(np.nanmax(V)), float(np.nanmax(WH))) or 1.0)
-            images["V"].set_clim(*lim)
-            images["WH"].set_clim(*lim)
+        # same colours for V and WH (also after update_image) so they can be compared
+        hi = max(float(np.nanmax(images["V"].get_array())), float(np.nanmax(images["WH"].get_array())))
+        for key in ("V", "WH"):
+            images[key]._nmfedu["clim"] = (0.0, hi or 1.0)
+            images[key].set_clim(0.0, hi or 1.0)
     axV.set_ylabel("")
     axV.tick_params(labelleft=False)
+    if loss is not None:
+        axL = fig.add_subplot(gs[0, 4] if WH is not None else gs[0, 0])
+        _, axes["loss"], images["loss"] = plot_loss(loss, ax=axL, **{
+            "legend": isinstance(loss, dict), "ylabel": "Loss", **(loss_kwargs or {})})
+        axL.set_title(titles.get("loss", "Loss"))
     return fig, axes, images
 
 

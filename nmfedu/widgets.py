@@ -74,7 +74,7 @@ from PIL import Image
 from . import plot
 
 __all__ = [
-    "InteractiveFigure", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
+    "InteractiveFigure", "decomposition_figure", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
     "rank_slider", "iterations_slider", "learning_rate_slider", "seed_slider",
     "pitch_tolerance_slider", "onset_tolerance_slider", "offset_tolerance_slider",
     "compression_slider", "float_slider", "int_slider", "toggle", "constraint_toggles",
@@ -238,6 +238,89 @@ def _on_toggle_icon(change):
 
 
 # --------------------------------------------------------------------------- builder
+def _factors(data):
+    """(W, H, loss or None) from an NMFResult-like object, a dict or a tuple (W, H[, loss])."""
+    if hasattr(data, "W") and hasattr(data, "H"):
+        return data.W, data.H, getattr(data, "loss", None)
+    if isinstance(data, dict):
+        return data["W"], data["H"], data.get("loss")
+    if isinstance(data, (tuple, list)) and len(data) in (2, 3):
+        return data[0], data[1], (data[2] if len(data) == 3 else None)
+    raise ValueError("compute must return an object with .W and .H (e.g. an NMFResult), a dict "
+                     "with 'W' and 'H', or a tuple (W, H) / (W, H, loss)")
+
+
+def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = True,
+                         loss: bool = False, sr=plot.SR, hop_length: int = plot.HOP_LENGTH,
+                         n_fft: int = plot.N_FFT, fmax=None, log: bool = False,
+                         gamma: float = 1.0, loss_kwargs: dict | None = None,
+                         figsize=(10.0, 4.8), **kwargs):
+    """An interactive :func:`nmfedu.plot.plot_decomposition`: templates, activations, V, WH.
+
+    The common case of notebooks 02, 03, 05 and 06 without any drawing code: ``compute``
+    returns the factorization, the builder draws W (left), H (top), V and WH (bottom) and,
+    with ``loss=True``, the loss curve in the free corner; all updated in place.
+
+    Parameters
+    ----------
+    compute : callable
+        ``compute(**params, V=V, **fixed)`` returning an :class:`nmfedu.NMFResult` (or any
+        object with ``.W``, ``.H`` and optionally ``.loss``, e.g. an NAE result), a dict
+        with ``'W'``, ``'H'`` (, ``'loss'``) or a tuple ``(W, H)`` / ``(W, H, loss)``.
+    controls : dict
+        Name → control (see :func:`rank_slider`, :func:`iterations_slider`, ...).
+    V : array_like, shape (K, N)
+        The matrix being factorized; passed to ``compute`` as ``V`` (computed once).
+    labels, sr, hop_length, n_fft, fmax, log, gamma, loss_kwargs
+        As in :func:`nmfedu.plot.plot_decomposition` (``sr=None`` for index axes).
+    WH : bool
+        Show the model W H next to V.
+    loss : bool
+        Show the loss curve (``data.loss``) in a small panel.
+    figsize : (float, float)
+    **kwargs
+        Passed to :class:`InteractiveFigure` (``fixed``, ``run_button``, ``title``, ...).
+
+    Returns
+    -------
+    InteractiveFigure
+
+    Examples
+    --------
+    >>> import numpy as np, nmfedu
+    >>> from nmfedu import widgets
+    >>> V = np.random.default_rng(0).random((30, 40))
+    >>> fw = widgets.decomposition_figure(
+    ...     lambda R, n_iter, V: nmfedu.nmf(V, R, n_iter=n_iter, tol=0, seed=0),
+    ...     {"R": widgets.rank_slider(3), "n_iter": widgets.iterations_slider(50)}, V,
+    ...     sr=None, loss=True)
+    >>> _ = fw.update(R=4)
+    """
+    V = np.asarray(V)
+    fixed = dict(kwargs.pop("fixed", None) or {})
+    fixed["V"] = V
+
+    def setup(fig, data):
+        W, H, curve = _factors(data)
+        return plot.plot_decomposition(
+            V, W, H, WH=(W @ H) if WH else None, labels=labels, sr=sr, hop_length=hop_length,
+            n_fft=n_fft, fmax=fmax, log=log, gamma=gamma, fig=fig,
+            loss=(np.asarray(curve) if loss and curve is not None else None),
+            loss_kwargs=loss_kwargs)[2]
+
+    def draw(images, data):
+        W, H, curve = _factors(data)
+        plot.update_image(images["W"], W)
+        plot.update_image(images["H"], H)
+        if "WH" in images:
+            plot.update_image(images["WH"], W @ H)
+        if "loss" in images and curve is not None:
+            plot.update_lines(images["loss"], {"loss": np.asarray(curve)})
+
+    return InteractiveFigure(compute, draw, controls, setup=setup, fixed=fixed,
+                             figsize=figsize, **kwargs)
+
+
 def _freeze(value):
     """A hashable version of a control value (lists, arrays and dicts included)."""
     if isinstance(value, (list, tuple)):

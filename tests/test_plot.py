@@ -255,3 +255,12 @@ def test_helpers_do_not_show():
     # a helper must leave showing to the notebook: it only creates the figure
     fig, _, _ = plot.plot_matrix(V, "V")
     assert plt.fignum_exists(fig.number)
+
+
+def test_plot_decomposition_loss_panel():
+    fig, axes, images = plot.plot_decomposition(V, W, H, WH=True, loss=1 / np.arange(1, 51))
+    assert axes["loss"].get_yscale() == "log" and axes["loss"].get_xlabel() == "Iteration"
+    assert len(images["loss"]["loss"].get_ydata()) == 50
+    # V and WH share one colour scale that update_image keeps
+    plot.update_image(images["WH"], 0.5 * W @ H)
+    assert images["V"].get_clim() == images["WH"].get_clim()

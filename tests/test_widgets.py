@@ -254,3 +254,30 @@ def test_builder_rejects_bad_arguments():
     with pytest.raises(ValueError, match="both controls and fixed"):
         widgets.InteractiveFigure(Counter(), plot.update_image, {"V": widgets.rank_slider()},
                                   fixed=dict(V=V))
+
+
+def test_decomposition_figure_draws_factors_and_loss():
+    import nmfedu
+
+    Vd = np.random.default_rng(2).random((20, 30))
+    fw = widgets.decomposition_figure(
+        lambda R, n_iter, V: nmfedu.nmf(V, R, n_iter=n_iter, tol=0, seed=0),
+        {"R": widgets.rank_slider(3), "n_iter": widgets.iterations_slider(20)}, Vd,
+        sr=None, loss=True, figsize=(6, 3), dpi=40)
+    assert set(fw.handles) == {"W", "H", "V", "WH", "loss"}
+    result = fw.update(R=5, n_iter=50)
+    np.testing.assert_allclose(fw.handles["W"].get_array(), result.W)
+    np.testing.assert_allclose(fw.handles["WH"].get_array(), result.W @ result.H)
+    assert len(fw.handles["loss"]["loss"].get_ydata()) == len(result.loss)
+    # V and WH keep one colour scale after updates
+    assert fw.handles["V"].get_clim() == fw.handles["WH"].get_clim()
+
+
+def test_decomposition_figure_accepts_tuples_and_rejects_others():
+    Vd = np.random.default_rng(3).random((10, 12))
+    fw = widgets.decomposition_figure(lambda R, V: (V[:, :R], V[:R, :]),
+                                      {"R": widgets.rank_slider(2)}, Vd, sr=None, WH=False,
+                                      figsize=(5, 3), dpi=40)
+    assert "WH" not in fw.handles
+    with pytest.raises(ValueError, match="compute must return"):
+        widgets.decomposition_figure(lambda R, V: V, {"R": widgets.rank_slider(2)}, Vd, sr=None)
