@@ -7,14 +7,12 @@ music21's corpus with FluidSynth and the FluidR3_GM soundfont by ``make data``; 
 ``data/README.md`` for sources, bars and licences. Nothing is downloaded: loading needs
 only soundfile, numpy and pandas.
 
-=====================  ==========================================================
-``toy``                five piano notes and a chord (pitches 55, 59, 62, 67, 71);
-                       notebooks 01–02
-``mozart_sonata``      easy: the hands use disjoint registers
-``schumann_polonaise``  moderate: the left hand reaches into the right hand's register
-``chopin_mazurka``     hard: both hands play the same pitches (B#3, C#4, A#3)
-``joplin_rag``         moderate: stride left hand, syncopated right hand
-=====================  ==========================================================
+- ``toy``: five piano notes and a chord (pitches 55, 59, 62, 67, 71); notebooks 01–02;
+- ``mozart_sonata`` (easy): the hands use disjoint registers;
+- ``schumann_polonaise`` (moderate, :data:`DEFAULT_PIECE`): the left hand reaches into the
+  right hand's register, five pitches are played by both hands;
+- ``chopin_mazurka`` (hard): both hands play the same pitches (B#3, C#4, A#3) in turn;
+- ``joplin_rag`` (moderate): stride left hand, syncopated right-hand chords.
 
 Used by: notebooks 01–07 (``load(TOY)`` in 01–02, ``load(DEFAULT_PIECE)`` in 04 and 06).
 
@@ -22,8 +20,8 @@ Examples
 --------
 >>> from nmfedu import data
 >>> piece = data.load(data.TOY)
->>> piece.sr, piece.x.dtype, sorted(piece.notes["Pitch"].unique())[:3]
-(22050, dtype('float64'), [55, 59, 62])
+>>> piece.sr, piece.x.dtype.name, sorted(int(p) for p in piece.notes["Pitch"].unique())[:3]
+(22050, 'float64', [55, 59, 62])
 """
 from __future__ import annotations
 

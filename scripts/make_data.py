@@ -92,9 +92,9 @@ EXCERPTS = [
                  "Cypressdome for IMSLP). The files in this folder are derived from it and are "
                  "therefore offered under CC BY-SA 4.0: credit 'Clara Schumann, Polonaise Op. 1 "
                  "No. 1, typeset by Cypressdome for IMSLP (CC BY-SA 4.0), rendered by nmfedu'."),
-        description=("Polonaise rhythm with left-hand chords under a dotted right-hand "
-                     "melody; in bars 5–8 the left hand leaps up into the right hand's "
-                     "register, so a few pitches are played by both hands."),
+        description=("Left-hand octaves in steady eighths under right-hand thirds and a "
+                     "melody in the polonaise rhythm; in bars 5–8 the left hand rises into "
+                     "the right hand's register, so five pitches are played by both hands."),
     ),
     dict(
         name="chopin_mazurka",
