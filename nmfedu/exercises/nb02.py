@@ -16,7 +16,7 @@ Exercises
 
 Helpers
 -------
-:func:`pitch_shares`, :func:`template_pitches` — which pitch of the score each learnt
+:func:`pitch_similarity`, :func:`template_pitches` — which pitch of the score each learnt
 activation row follows (used in notebook 02, Section 6, its interactive figure, and by
 exercise 3).
 """
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["multiplicative_W_update", "zero_in_H0", "rank_too_small_or_large", "pitch_shares",
-           "template_pitches"]
+__all__ = ["multiplicative_W_update", "zero_in_H0", "rank_too_small_or_large",
+           "pitch_similarity", "template_pitches"]
 
 _DERIVATION_W = r"""
 Gradient step for W (H fixed, factor 2 of the gradient absorbed into γ):
@@ -111,17 +111,14 @@ def zero_in_H0(V, W, H0, row: int = 0, frames=range(4), n_iter: int = 100, gamma
     return dict(after_mu=after_mu, after_gd=after_gd)
 
 
-def pitch_shares(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None,
-                 chord: bool = True):
-    """Share of each activation row's energy that falls on the notes of each pitch.
+def pitch_similarity(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
+    """How closely each activation row follows the notes of each pitch of the score.
 
-    For every row ``r`` of ``H`` and every pitch ``p``, the share of the row's activation
-    energy (sum of squares over frames) that lies in frames where pitch ``p`` sounds *alone*,
-    according to the score (:func:`nmfedu.constraints.activation_constraints`, no
-    tolerances). Frames of a chord (several pitches at once) and silent frames count for no
-    pitch; with ``chord=True`` an extra column ``"chord"`` holds the share in frames where
-    several pitches sound. The shares of a row add up to at most 1 (the rest is energy in
-    frames where no note sounds).
+    For every row ``r`` of ``H`` and every pitch ``p``, the cosine similarity between the row
+    (the activation over time) and the score's piano-roll row of ``p`` (1 in the frames where a
+    note of pitch ``p`` sounds, 0 elsewhere; :func:`nmfedu.constraints.activation_constraints`
+    without tolerances). 1 means the row is active exactly while ``p`` sounds, with constant
+    strength; a row that is active during the notes of two pitches is similar to both.
 
     Parameters
     ----------
@@ -133,13 +130,10 @@ def pitch_shares(H, notes, pitches=None, hop_length: int | None = None, sr: floa
     hop_length, sr : optional
         STFT parameters (default: the series' convention).
 
-    chord : bool
-        Add the column ``"chord"``.
-
     Returns
     -------
-    columns : list of int (and ``"chord"`` last)
-    shares : ndarray, shape (R, len(columns)), values in [0, 1]
+    pitches : list of int
+    similarity : ndarray, shape (R, len(pitches)), values in [0, 1]
     """
     from nmfedu import spectrogram
     from nmfedu.constraints import activation_constraints
@@ -151,49 +145,41 @@ def pitch_shares(H, notes, pitches=None, hop_length: int | None = None, sr: floa
     sr = sr or spectrogram.SR
     roll = activation_constraints(notes, pitches, H.shape[1], frame_res=hop_length / sr,
                                   onset_tol=0.0, offset_tol=0.0)
-    count = roll.sum(axis=0, keepdims=True)
-    alone = roll * (count == 1)  # frames where only that pitch sounds
-    columns = list(pitches)
-    if chord:
-        alone = np.vstack([alone, (count > 1).astype(float)])
-        columns.append("chord")
-    energy = H ** 2
-    total = np.maximum(energy.sum(axis=1), np.finfo(float).tiny)
-    return columns, (energy @ alone.T) / total[:, None]
+    tiny = np.finfo(float).tiny
+    Hn = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), tiny)
+    Pn = roll / np.maximum(np.linalg.norm(roll, axis=1, keepdims=True), tiny)
+    return [int(p) for p in pitches], np.clip(Hn @ Pn.T, 0.0, 1.0)
 
 
 def template_pitches(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
-    """Which pitch of the score each activation row follows, and how clearly.
+    """Which pitch of the score each activation row follows, and how closely.
 
-    The row follows the pitch with the largest share of its energy (:func:`pitch_shares`):
-    a share near 1 means the row is active only while that pitch sounds; a small share means
-    it is active during other notes too (it mixes notes). Used in notebook 02 (Section 6 and
-    the interactive figure on the recording) and by exercise 3.
+    The row follows the pitch whose piano-roll row it is most similar to
+    (:func:`pitch_similarity`, cosine similarity in [0, 1]). Used in notebook 02 (Section 7
+    and the interactive figure on the recording) and by exercise 3.
 
     Returns
     -------
-    list of (pitch, share), one per row of H; the pitch is ``"chord"`` for a row most active
-    while several pitches sound together.
+    list of (pitch, similarity), one per row of H.
     """
-    columns, shares = pitch_shares(H, notes, pitches, hop_length, sr)
-    best = np.argmax(shares, axis=1)
-    return [(columns[b] if isinstance(columns[b], str) else int(columns[b]), float(shares[r, b]))
-            for r, b in enumerate(best)]
+    pitches, sim = pitch_similarity(H, notes, pitches, hop_length, sr)
+    best = np.argmax(sim, axis=1)
+    return [(pitches[b], float(sim[r, b])) for r, b in enumerate(best)]
 
 
 def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: int = 200):
     """Exercise 3: NMF of the piano spectrogram with fewer and with more templates than pitches.
 
     For each rank, runs :func:`nmfedu.nmf` (random initialisation, ``seed``) and prints, for
-    every template, the two pitches whose notes hold the largest shares of its activation
-    energy in frames where that pitch sounds alone, or in the chord (:func:`pitch_shares`),
-    and the loss relative to ‖V‖².
+    every template, the two pitches whose notes its activation row follows most closely
+    (:func:`pitch_similarity`), then which pitches no template follows and which several
+    templates follow, and the loss relative to ‖V‖².
 
-    With R = 3 < 5 pitches, some templates must explain several pitches: their energy is
-    split between two (or more) pitches. With R = 8 > 5, some pitches are explained by
-    several templates (one pitch gets two rows, e.g. one for the attack and one for the
-    decay), and the loss is lower although nothing musical was gained. Either way, a
-    template is not "a pitch" — the rank alone does not give NMF a meaning.
+    With R = 3 < 5 pitches, some pitches get no template of their own and templates follow
+    two pitches at once. With R = 8 > 5, some pitches are followed by several templates (e.g.
+    one for the attack, one for the decay, or one for the note alone and one for the chord),
+    and the loss is lower although nothing musical was gained. Either way, a template is not
+    "a pitch" — the rank alone does not give NMF a meaning.
 
     Parameters
     ----------
@@ -204,7 +190,7 @@ def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: 
 
     Returns
     -------
-    dict rank → dict(``relative_loss``, ``top`` = per template [(pitch, share), (pitch, share)],
+    dict rank → dict(``relative_loss``, ``top`` = per template [(pitch, similarity) × 2],
     ``missing`` = pitches no template follows, ``doubled`` = pitches several templates follow).
     """
     import nmfedu
@@ -217,24 +203,22 @@ def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: 
     out = {}
     for R in ranks:
         res = nmfedu.nmf(V, R, n_iter=n_iter, tol=0, seed=seed)
-        pitches, shares = pitch_shares(res.H, notes)
-        order = np.argsort(-shares, axis=1)[:, :2]
-        top = [[(pitches[j], float(shares[r, j])) for j in order[r]] for r in range(R)]
+        pitches, sim = pitch_similarity(res.H, notes)
+        order = np.argsort(-sim, axis=1)[:, :2]
+        top = [[(pitches[j], float(sim[r, j])) for j in order[r]] for r in range(R)]
+        firsts = [pairs[0][0] for pairs in top]
+        missing = [p for p in pitches if p not in firsts]
+        doubled = sorted({p for p in firsts if firsts.count(p) > 1})
         rel = float(res.loss[-1] / norm2)
-        out[R] = dict(relative_loss=rel, top=top)
+        out[R] = dict(relative_loss=rel, top=top, missing=missing, doubled=doubled)
         print(f"R = {R}: loss / ‖V‖² = {rel:.4f}  (seed {seed}, {n_iter} iterations)")
         for r, pairs in enumerate(top):
             text = ",  ".join(f"{p} ({s:.2f})" for p, s in pairs)
-            print(f"   template {r}: largest shares of its energy: {text}")
-        firsts = [pairs[0][0] for pairs in top]
-        missing = [p for p in pitches if p != "chord" and p not in firsts]
-        doubled = sorted({p for p in firsts if p != "chord" and firsts.count(p) > 1})
-        out[R].update(missing=missing, doubled=doubled)
-        print(f"   pitches that no template follows: {missing or 'none'};  "
-              f"pitches followed by several templates: {doubled or 'none'}")
-    print("Fewer templates than pitches: some pitches get no template of their own, and templates\n"
-          "spend much of their energy on the chord, where several notes sound together.\n"
-          "More templates than pitches: the loss drops, but pitches are split over several\n"
-          "templates (e.g. attack and decay) without any musical gain. The rank alone does not make\n"
+            print(f"   template {r} follows pitch {text}")
+        print(f"   pitches no template follows: {missing or 'none'};  "
+              f"pitches several templates follow: {doubled or 'none'}")
+    print("Fewer templates than pitches: some pitches get no template of their own, and a template\n"
+          "follows two pitches at once. More templates than pitches: the loss drops, but pitches\n"
+          "are split over several templates without any musical gain. The rank alone does not make\n"
           "a template a pitch.")
     return out
