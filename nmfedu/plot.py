@@ -52,7 +52,7 @@ __all__ = [
     "figure", "CMAP", "SIGNED_CMAP", "GROUP_COLORS", "STYLE", "FIGSIZE", "DECOMPOSITION_FIGSIZE",
     "set_style", "note_name", "pitch_label", "template_labels", "group_colors",
     "plot_matrix", "update_image", "plot_matrices", "plot_decomposition",
-    "plot_loss", "update_lines", "plot_piano_roll", "plot_signal", "plot_signals",
+    "plot_loss", "update_lines", "plot_piano_roll", "plot_score_and_spectrogram", "plot_signal", "plot_signals",
 ]
 
 #: Colour map for nonnegative matrices (white = 0).
@@ -780,6 +780,71 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
                            for g, c in colors.items() if g in set(groups)],
                   frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig, ax
+
+
+@_styled
+def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HOP_LENGTH,
+                               n_fft: int = N_FFT, fmax: float | None = 4000.0, log: bool = True,
+                               gamma: float = 10.0, by: str | None = "Instrument", highlight=None,
+                               n_harmonics: int = 0, figsize=(9.0, 5.6), fig=None):
+    """Piano roll above the spectrogram on one time axis (the seed's "piano roll → spectrogram").
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        Note table (see :func:`plot_piano_roll`).
+    V : array_like, shape (K, N)
+        Magnitude spectrogram of the same recording.
+    sr, hop_length, n_fft, fmax, log, gamma
+        As in :func:`plot_matrix` (default: log compression with γ = 10, up to 4 kHz).
+    by, highlight
+        As in :func:`plot_piano_roll`.
+    n_harmonics : int
+        For each highlighted pitch, mark its first ``n_harmonics`` partials
+        (``h · f(p)``) on the spectrogram during its notes.
+    figsize : (float, float)
+    fig : Figure, optional
+
+    Returns
+    -------
+    fig : Figure
+    axes : dict with keys 'roll', 'V' → Axes
+    im : AxesImage of the spectrogram
+
+    Notes
+    -----
+    Used by notebook 01 (what a score tells about a spectrogram) and 03 (where the
+    constraints come from).
+    """
+    from .spectrogram import pitch_to_hz
+
+    fig = _new_figure(figsize, fig)
+    gs = fig.add_gridspec(2, 2, width_ratios=[1.0, 0.025], height_ratios=[1.0, 1.6])
+    axV = fig.add_subplot(gs[1, 0])
+    axR = fig.add_subplot(gs[0, 0], sharex=axV)
+    fig.add_subplot(gs[0, 1]).set_axis_off()
+    _, _, im = plot_matrix(V, "V", ax=axV, cax=fig.add_subplot(gs[1, 1]), sr=sr,
+                           hop_length=hop_length, n_fft=n_fft, fmax=fmax, log=log, gamma=gamma,
+                           title="Spectrogram")
+    plot_piano_roll(notes, by=by, ax=axR, highlight=highlight, title="Piano roll", legend=False)
+    axR.set_xlabel("")
+    axR.tick_params(labelbottom=False)
+    if by is not None and notes[by].nunique() > 1:
+        axR.legend(handles=[Patch(facecolor=c, edgecolor="black", label=str(g))
+                            for g, c in group_colors(notes[by]).items()],
+                   frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
+                   ncols=notes[by].nunique())
+    if highlight is not None and n_harmonics > 0:
+        for p in np.atleast_1d(highlight).astype(int):
+            f0 = float(pitch_to_hz(p))
+            rows = notes[notes["Pitch"] == p]
+            for start, dur in zip(rows["Start"], rows["Duration"]):
+                for h in range(1, n_harmonics + 1):
+                    if fmax is None or h * f0 <= fmax:
+                        axV.plot([start, start + dur], [h * f0, h * f0], color=GROUP_COLORS[1],
+                                 linewidth=1.2, alpha=0.8)
+    axV.set_xlim(im.get_extent()[:2])
+    return fig, {"roll": axR, "V": axV}, im
 
 
 # --------------------------------------------------------------------------- signals

@@ -264,3 +264,12 @@ def test_plot_decomposition_loss_panel():
     # V and WH share one colour scale that update_image keeps
     plot.update_image(images["WH"], 0.5 * W @ H)
     assert images["V"].get_clim() == images["WH"].get_clim()
+
+
+def test_score_and_spectrogram_share_the_time_axis():
+    Vs = RNG.random((K, 100))
+    fig, axes, im = plot.plot_score_and_spectrogram(NOTES, Vs, highlight=59, n_harmonics=4)
+    assert axes["roll"].get_shared_x_axes().joined(axes["roll"], axes["V"])
+    assert axes["V"].get_xlabel() == "Time (s)" and axes["V"].get_ylabel() == "Frequency (Hz)"
+    assert axes["roll"].get_ylabel() == "Pitch (MIDI)"
+    assert len(axes["V"].lines) == 4  # the partials of the one B3 note
