@@ -38,7 +38,10 @@ onto the constraint set::
     W_D ← max(W_D − γ_D ∂L/∂W_D, 0) ⊙ S_D        W_E ← max(W_E − γ_E ∂L/∂W_E, 0)
 
 ``S_D = [W_D0 > 0]`` is the support of the initial decoder: entries that start
-at zero are projected back to zero (the seeds' *template constraints*). With
+at zero are projected back to zero (the seeds' *template constraints*). Zeros
+of the initial *encoder* (e.g. the clipped entries of a pseudo-inverse) are
+not constraints: the additive rule may make them positive again, while the
+multiplicative rule keeps every zero of both layers. With
 ``lr=<float>`` the learning rate is fixed, ``γ_D = γ_E = lr``. With
 ``lr="lipschitz"`` (the adaptive option, the default) each layer gets the step
 ``1 / Lip`` of its own block, recomputed every epoch from the current weights::
