@@ -4,9 +4,9 @@ Every case is a builder factory (returns an :class:`nmfedu.widgets.InteractiveFi
 a list of parameter changes. The harness builds the widget headless (Agg, no front end),
 then applies each change with ``InteractiveFigure.update`` — exactly the callback a slider
 or the Run button runs — and prints per case the build time, the median and maximum
-latency over the changes (wall time, and the process's CPU time, which is what the wall
+latency over the changes to new values (wall time, and the process's CPU time, which is what the wall
 time would be on an idle machine), and the median split into compute / draw / render (PNG) with
-the number of cache hits. Changes that return to earlier values measure the cache.
+the number and median latency of cache hits (changes back to earlier values).
 
 Adding a notebook's default widget is one line at the bottom of this file::
 
@@ -80,22 +80,25 @@ def time_case(case: Case, repeat: int = 1) -> dict:
             rows.append({**fw.timing, "total": time.perf_counter() - t,
                          "cpu": time.process_time() - c})
     fw.close()
-    totals = [r["total"] for r in rows]
+    miss = [r for r in rows if not r["cached"]] or rows
+    hit = [r for r in rows if r["cached"]]
+    med = lambda rs, key: statistics.median(r[key] for r in rs)  # noqa: E731
     return dict(
         build=build,
         n=len(rows),
-        median=statistics.median(totals),
-        max=max(totals),
-        cpu=statistics.median(r["cpu"] for r in rows),
-        compute=statistics.median(r["compute"] for r in rows),
-        draw=statistics.median(r["draw"] for r in rows),
-        render=statistics.median(r["render"] for r in rows),
-        hits=sum(bool(r["cached"]) for r in rows),
+        median=med(miss, "total"),
+        max=max(r["total"] for r in miss),
+        cpu=med(miss, "cpu"),
+        compute=med(miss, "compute"),
+        draw=med(miss, "draw"),
+        render=med(miss, "render"),
+        hits=len(hit),
+        hit_median=med(hit, "total") if hit else float("nan"),
     )
 
 
 def _ms(seconds):
-    return f"{1000 * seconds:8.0f}"
+    return f"{1000 * seconds:8.0f}" if seconds == seconds else f"{'-':>8s}"
 
 
 def main(argv=None) -> int:
@@ -108,8 +111,10 @@ def main(argv=None) -> int:
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"bench_widgets: OPENBLAS_NUM_THREADS={threads}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
+    print("new values (cache misses): median / max wall time, median CPU time and its split;"
+          " cache hits: count and median wall time; all in ms")
     header = (f"{'case':42s} {'build':>8s} {'n':>3s} {'median':>8s} {'max':>8s} {'cpu':>8s} "
-              f"{'compute':>8s} {'draw':>8s} {'render':>8s} {'hits':>4s}  (ms)")
+              f"{'compute':>8s} {'draw':>8s} {'render':>8s} {'hits':>4s} {'hit med':>8s}")
     print(header)
     print("-" * len(header))
     failed = 0
@@ -127,7 +132,7 @@ def main(argv=None) -> int:
             continue
         flag = "  SLOW" if m["cpu"] * 1000 > case.slow_ms else ""  # CPU: robust to a busy machine
         print(f"{case.name:42s} {_ms(m['build'])} {m['n']:3d} {_ms(m['median'])} {_ms(m['max'])} {_ms(m['cpu'])} "
-              f"{_ms(m['compute'])} {_ms(m['draw'])} {_ms(m['render'])} {m['hits']:4d}{flag}")
+              f"{_ms(m['compute'])} {_ms(m['draw'])} {_ms(m['render'])} {m['hits']:4d} {_ms(m['hit_median'])}{flag}")
     return 1 if failed else 0
 
 
