@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="half-width of the harmonic bands in semitones")
     sep.add_argument("--onset-tol", type=float, default=C["onset_tol"], help="seconds before an onset")
     sep.add_argument("--offset-tol", type=float, default=C["offset_tol"], help="seconds after an offset")
-    sep.add_argument("--no-onset-templates", action="store_true", help="no onset templates")
+    sep.add_argument("--min-width", type=float, default=C["min_width"],
+                     help="minimum half-width of the harmonic bands in bins")
+    sep.add_argument("--onset-templates", choices=["off", "flat", "harmonic"],
+                     default=C["onset_shape"] if C["onset_templates"] else "off",
+                     help="onset templates per pitch: off (default), flat (broadband) or harmonic")
     sep.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -196,8 +200,10 @@ def _separate_command(args):
     params = dict(n_iter=args.n_iter, beta=args.beta, mask_exponent=args.mask_exponent,
                   compression=None if args.compression == "none" else args.compression,
                   share=args.share, n_harmonics=args.n_harmonics, tolerance=args.tolerance,
-                  onset_tol=args.onset_tol, offset_tol=args.offset_tol,
-                  onset_templates=not args.no_onset_templates, seed=args.seed)
+                  min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
+                  onset_templates=args.onset_templates != "off",
+                  onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
+                  seed=args.seed)
     t_sep = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
