@@ -568,7 +568,10 @@ class InteractiveFigure:
             rgba = Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba(), "raw",
                                     "RGBA", 0, 1)
             buf = io.BytesIO()
-            rgba.convert("RGB").save(buf, format="png", compress_level=3)
+            # 256 colours suffice for these figures (grey maps, a few line colours): about
+            # 3x smaller notebooks and faster encoding than 24-bit PNG
+            rgba.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+                buf, format="png", compress_level=3)
             png = buf.getvalue()
             if self._setup is not None and self.freeze_layout:
                 self.figure.set_layout_engine("none")
