@@ -40,7 +40,7 @@ def inputs(tmp_path_factory):
     notes.to_csv(d / "score.csv", sep=";", index=False)
     bad = "Start;Duration;Pitch;Velocity;Instrument\n0.1;0.4;48;80;left\n0.2;oops;72;80;right\n"
     (d / "bad.csv").write_text(bad)
-    late = notes._append(pd.DataFrame([[1.0, 2.0, 60, 80, "right"]], columns=notes.columns))
+    late = pd.concat([notes, pd.DataFrame([[1.0, 2.0, 60, 80, "right"]], columns=notes.columns)])
     late.to_csv(d / "late.csv", sep=";", index=False)
     return d, x
 
