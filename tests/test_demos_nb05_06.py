@@ -1,0 +1,88 @@
+"""Notebooks 05 and 06: their interactive figures react to their controls, and the exercise
+solutions compute what the notebooks claim."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from nmfedu import nae
+from nmfedu.demos import nb05 as demo05
+from nmfedu.demos import nb06 as demo06
+from nmfedu.exercises import nb05, nb06
+
+
+@pytest.fixture(scope="module")
+def toy_V():
+    return demo05.toy_spectrogram()[0]
+
+
+@pytest.fixture(scope="module")
+def mozart():
+    V, piece = demo06.piece_spectrogram()
+    W_E0, W_D0, M_H, labels = nae.init_score_informed(V, piece.notes)
+    return V, W_E0, W_D0, M_H, labels
+
+
+def test_training_widget_run_changes_the_figure(toy_V):
+    fw = demo05.training_widget(toy_V, R=3, n_epochs=20)
+    before = fw.png()
+    W_D_before = fw.data[0].copy()
+    fw.update(R=4, n_epochs=20)
+    assert fw.data[0].shape == (toy_V.shape[0], 4)
+    assert fw.png() != before
+    fw.update(adaptive=True)
+    assert not np.array_equal(fw.data[0][:, :3], W_D_before)
+
+
+def test_large_fixed_learning_rate_kills_the_network(toy_V):
+    # the notebook's claim: gamma = 1e-6 projects every weight to zero, loss = ||V||^2
+    W_D, H, V_hat, loss = demo05.train(toy_V, 6, 50, 1e-6)
+    assert np.all(W_D == 0)
+    assert loss[-1] == pytest.approx(np.sum(toy_V ** 2))
+
+
+def test_dead_unit_stays_dead(toy_V):
+    result = nb05.dead_unit(toy_V, n_epochs=20)
+    assert result.W_E[0].sum() == 0 and result.H[0].sum() == 0
+    assert result.W_E[1:].sum() > 0
+
+
+def test_parameter_count():
+    assert nb05.parameter_count(1025, 2900, 88) == (1025 * 88 + 88 * 2900, 2 * 1025 * 88)
+
+
+def test_structured_dropout_gives_templates_meaning(mozart):
+    V, _, _, M_H, labels = mozart
+    pitches = list(labels["pitch"])
+    with_mask = demo06.template_similarity(demo06.train(V, M_H, "multiplicative", 100, True)[0], pitches)
+    without = demo06.template_similarity(demo06.train(V, M_H, "multiplicative", 100, False)[0], pitches)
+    assert with_mask.mean() > 2 * without.mean()
+
+
+def test_template_similarity_is_one_for_the_templates_themselves():
+    from nmfedu import constraints
+    pitches = [60, 64, 67]
+    assert np.allclose(demo06.template_similarity(constraints.pitch_templates(pitches), pitches), 1)
+
+
+def test_masked_entries_do_not_matter(mozart):
+    V, W_E0, W_D0, M_H, _ = mozart
+    out1, out2 = nb06.masked_entries_do_not_matter(V, W_E0, W_D0, M_H)
+    assert np.array_equal(out1, out2)
+
+
+def test_decoder_rule_is_a_gradient_step(mozart):
+    V, W_E0, W_D0, M_H, _ = mozart
+    W = W_D0 + 0.01  # no zero rows: the rule and the step are defined everywhere
+    step, mult = nb06.decoder_rule_as_gradient_step(V, W_E0, W, M_H)
+    assert np.allclose(step, mult, rtol=1e-10, atol=1e-12)
+
+
+def test_dropout_widget_mask_toggle_changes_the_decoder(mozart):
+    V, _, _, M_H, labels = mozart
+    fw = demo06.dropout_widget(V, M_H, labels, n_epochs=10)
+    first = fw.data[0].copy()
+    fw.update(use_mask=False)
+    assert not np.allclose(first, fw.data[0])
