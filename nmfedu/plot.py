@@ -269,7 +269,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
                 gamma: float = 1.0, fmax: float | None = None, clim=None, cmap=None,
                 colorbar: bool = True, cbar_label: str | None = None, title: str | None = None,
                 xlabel: str | None = None, ylabel: str | None = None, annotate: bool = False,
-                fmt: str = "{:.2g}", figsize=FIGSIZE):
+                fmt: str = "{:.2g}", signed: bool | None = None, figsize=FIGSIZE):
     """Draw a matrix (spectrogram, templates, activations, mask, toy matrix) with labelled axes.
 
     Parameters
@@ -306,6 +306,9 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
         Write each value into its cell (only sensible for small ``'matrix'`` plots).
     fmt : str
         Format of the annotations.
+    signed : bool, optional
+        Colour limits symmetric around 0 and :data:`SIGNED_CMAP` (also after
+        :func:`update_image`); default: only for a ``'matrix'`` with negative entries.
     figsize : (float, float)
         Size of a new figure (inches).
 
@@ -342,7 +345,8 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     fig = ax.figure
     if labels is not None and kind not in ("W", "H"):
         raise ValueError(f"labels are only used for kind 'W' or 'H', not {kind!r}")
-    signed = kind == "matrix" and np.nanmin(X) < 0 if X.size else False
+    if signed is None:
+        signed = kind == "matrix" and np.nanmin(X) < 0 if X.size else False
     if kind == "mask" and clim is None:
         clim = (0.0, 1.0)
     meta = dict(kind=kind, log=log, gamma=gamma, clim=tuple(clim) if clim is not None else None,

@@ -281,3 +281,50 @@ def test_decomposition_figure_accepts_tuples_and_rejects_others():
     assert "WH" not in fw.handles
     with pytest.raises(ValueError, match="compute must return"):
         widgets.decomposition_figure(lambda R, V: V, {"R": widgets.rank_slider(2)}, Vd, sr=None)
+
+
+def _toy_gd_problem():
+    rng = np.random.default_rng(1)
+    W = np.zeros((12, 2))
+    W[[2, 4, 6, 8, 10], 0] = [1.0, 0.6, 0.4, 0.3, 0.2]
+    W[[4, 8], 1] = [1.0, 0.5]
+    H = np.zeros((2, 16))
+    H[0, 1:9] = np.linspace(1.0, 0.3, 8)
+    H[1, 6:15] = np.linspace(0.9, 0.2, 9)
+    return W @ H + 0.05 * rng.random((12, 16)), W + 0.1 * rng.random((12, 2)), rng.random((2, 16))
+
+
+def test_gradient_descent_figure_marks_negatives_and_projects():
+    Vg, Wg, H0 = _toy_gd_problem()
+    fw = widgets.gradient_descent_figure(Vg, Wg, H0, gamma=0.3, n_iter=100,
+                                        reference={"best": 0.1, "best ≥ 0": 0.11}, dpi=40)
+    assert (fw.data["H"] < 0).any()
+    assert len(fw.handles["marks"].get_offsets()) == int((fw.data["H"] < 0).sum())
+    fw.update(project=True)
+    assert (fw.data["H"] >= 0).all() and len(fw.handles["marks"].get_offsets()) == 0
+    fw.update(gamma=1.0, project=False, n_iter=1000)  # diverges; must not raise
+    assert "Loss" in fw.handles["axL"].get_title()
+    with pytest.raises(ValueError, match="gamma"):
+        widgets.gradient_descent_figure(Vg, Wg, H0, gamma=0.25)
+
+
+def test_nmf_figure_labels_templates_with_pitches():
+    import pandas as pd
+
+    sr, hop = 22050, 512
+    notes = pd.DataFrame({"Start": [0.0, 1.0], "Duration": [0.9, 0.9], "Pitch": [55, 67],
+                          "Velocity": [80, 80], "Instrument": ["x", "x"]})
+    n = int(2.0 * sr / hop)
+    H = np.zeros((2, n))
+    H[0, : n // 2 - 2] = 1.0
+    H[1, n // 2 + 1:] = 1.0
+    Vn = np.random.default_rng(0).random((30, 2)) @ H + 1e-3
+    fw = widgets.nmf_figure(Vn, R=2, n_iter=50, max_rank=4, sr=sr, notes=notes, dpi=40)
+    assert sorted(fw.data["labels"]) == ["≈ G3 (55)", "≈ G4 (67)"]
+    ticks = [t.get_text() for t in fw.handles["axes"]["H"].get_yticklabels()]
+    assert ticks == fw.data["labels"]
+    fw.update(R=3)
+    assert fw.handles["images"]["W"].get_array().shape == (30, 3)
+    assert "‖V‖²" in fw.handles["axes"]["WH"].get_title()
+    toy = widgets.nmf_figure(Vn, R=2, n_iter=10, sr=None, dpi=40)
+    assert toy.handles["axes"]["W"].get_ylabel() == "Frequency bin k (index)"
