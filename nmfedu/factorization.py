@@ -162,7 +162,9 @@ def _dot(a, b):
 
 
 def _norm(a):
-    return math.sqrt(_dot(a, a))
+    """Frobenius norm in the array's own precision (used for the stop rule)."""
+    a = a.ravel()
+    return math.sqrt(max(float(np.dot(a, a)), 0.0))
 
 
 def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
@@ -392,44 +394,43 @@ class _Stopper:
         return False
 
 
-def _mu_step(X, num, den_buf, prod, eps, n_inner, delta, prev_buf, start_buf, need_change):
-    """In-place multiplicative update(s) X ← X ⊙ num ⊘ max(prod(X), eps).
+def _mu_step(X, spare, num, den, prod, eps, n_inner, delta, start_buf, need_change):
+    """Multiplicative update(s) X ← X ⊙ num ⊘ max(prod(X), eps).
 
     ``prod(X, out)`` writes the denominator (e.g. (WᵀW)H) into ``out``. Up to
     ``n_inner`` updates; after the first, stop once the change of one update is
-    at most ``delta`` times the first one (Gillis & Glineur). Returns the
-    Frobenius norm of the total change of X if ``need_change`` else NaN.
+    at most ``delta`` times the first one (Gillis & Glineur). The new X is
+    written into ``spare`` and the buffers swap (no copy of the old X).
+    Returns ``(X_new, spare_new, change)`` with the Frobenius norm of the total
+    change of X if ``need_change`` else NaN.
     """
-    if n_inner == 1:
-        if need_change:
-            np.copyto(prev_buf, X)
-        prod(X, den_buf)
-        np.maximum(den_buf, eps, out=den_buf)
-        np.divide(num, den_buf, out=den_buf)
-        np.multiply(X, den_buf, out=X)
-        if need_change:
-            np.subtract(X, prev_buf, out=den_buf)
-            return _norm(den_buf)
-        return float("nan")
-    if need_change:
+    if n_inner == 1 and not need_change:
+        prod(X, den)
+        np.maximum(den, eps, out=den)
+        np.divide(num, den, out=den)
+        np.multiply(X, den, out=X)
+        return X, spare, float("nan")
+    if n_inner > 1 and need_change:
         np.copyto(start_buf, X)
-    first = None
-    for _ in range(n_inner):
-        np.copyto(prev_buf, X)
-        prod(X, den_buf)
-        np.maximum(den_buf, eps, out=den_buf)
-        np.divide(num, den_buf, out=den_buf)
-        np.multiply(X, den_buf, out=X)
-        np.subtract(X, prev_buf, out=den_buf)
-        step = _norm(den_buf)
-        if first is None:
+    first = step = None
+    for k in range(n_inner):
+        prod(X, den)
+        np.maximum(den, eps, out=den)
+        np.divide(num, den, out=den)
+        np.multiply(X, den, out=spare)
+        np.subtract(spare, X, out=den)
+        X, spare = spare, X
+        step = _norm(den)
+        if k == 0:
             first = step
         elif step <= delta * first:
             break
-    if need_change:
-        np.subtract(X, start_buf, out=den_buf)
-        return _norm(den_buf)
-    return float("nan")
+    if not need_change:
+        return X, spare, float("nan")
+    if n_inner == 1:
+        return X, spare, step
+    np.subtract(X, start_buf, out=den)
+    return X, spare, _norm(den)
 
 
 def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta):
@@ -445,11 +446,9 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
     VHt = np.empty((K, R), dt)
     HHt = np.empty((R, R), dt)
     den_W = np.empty((K, R), dt)
-    need_H_bufs = track or inner_H > 1
-    need_W_bufs = track or inner_W > 1
-    Hprev = np.empty((R, N), dt) if need_H_bufs else None
+    Hspare = np.empty((R, N), dt) if (track or inner_H > 1) else None
     Hstart = np.empty((R, N), dt) if (inner_H > 1 and track) else None
-    Wprev = np.empty((K, R), dt) if need_W_bufs else None
+    Wspare = np.empty((K, R), dt) if (track or inner_W > 1) else None
     Wstart = np.empty((K, R), dt) if (inner_W > 1 and track) else None
 
     def prod_H(X, out):
@@ -475,12 +474,12 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
         if not fix_H:
             if it > 1 and not fix_W:
                 np.matmul(W.T, V, out=WtV)          # W^T V   (WtW is current)
-            dH = _mu_step(H, WtV, den_H, prod_H, eps, inner_H, delta, Hprev, Hstart, track)
+            H, Hspare, dH = _mu_step(H, Hspare, WtV, den_H, prod_H, eps, inner_H, delta, Hstart, track)
         if not fix_W:
             if not fix_H:
                 np.matmul(V, H.T, out=VHt)          # V H^T
                 np.matmul(H, H.T, out=HHt)          # H H^T
-            dW = _mu_step(W, VHt, den_W, prod_W, eps, inner_W, delta, Wprev, Wstart, track)
+            W, Wspare, dW = _mu_step(W, Wspare, VHt, den_W, prod_W, eps, inner_W, delta, Wstart, track)
             np.matmul(W.T, W, out=WtW)              # W^T W, reused by the next H update
         stop = stopper.converged(it, dW, dH, nW, nH)
         if track and stopper.relative:
@@ -499,7 +498,7 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
         if stop:
             stopper.reason = "tol"
             break
-    return initial
+    return W, H, initial
 
 
 # --------------------------------------------------------------------------- #
@@ -594,7 +593,7 @@ def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
                 break
     W_in[...] = W
     H_in[...] = H
-    return initial
+    return W_in, H_in, initial
 
 
 # --------------------------------------------------------------------------- #
@@ -736,9 +735,9 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     stopper = _Stopper(n_iter, tol, bool(relative_tol), loss_every, callback, K, R, N)
     t0 = time.perf_counter()
     if b == "frobenius":
-        initial = _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, e, inner_H, inner_W, float(inner_delta))
+        W, H, initial = _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, e, inner_H, inner_W, float(inner_delta))
     else:
-        initial = _nmf_kl(V, W, H, stopper, fix_W, fix_H, e)
+        W, H, initial = _nmf_kl(V, W, H, stopper, fix_W, fix_H, e)
     elapsed = time.perf_counter() - t0
     changes = stopper.changes[:stopper.done] if stopper.changes is not None else None
     return NMFResult(
