@@ -612,9 +612,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     (for ``beta="kl"``: :math:`H \leftarrow H \odot W^\top(V \oslash WH) \oslash W^\top 1`, then
     :math:`W \leftarrow W \odot (V \oslash WH) H^\top \oslash 1 H^\top`). Products are taken in
     their cheapest order (WᵀW first, HHᵀ first): no K × N matrix is formed for
-    Frobenius. Denominators are clamped from below at ``eps`` to avoid 0/0;
-    an entry that is exactly zero stays exactly zero (0 · finite = 0), which
-    is how notebook 03 constrains W and H.
+    Frobenius. Divisions by zero are avoided with ``eps`` (Frobenius:
+    denominators clamped from below at ``eps``; KL: the model WH + eps), so
+    every factor is finite and an entry that is exactly zero stays exactly
+    zero (0 · finite = 0), which is how notebook 03 constrains W and H.
 
     **Stop rule** (the seeds' box, with a concrete norm): after iteration ℓ,
     stop if :math:`\|H^{(\ell)} - H^{(\ell-1)}\|_F \le` ``tol`` and
@@ -652,8 +653,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         Working precision; None means float64. float32 is about twice as fast.
     callback : callable or None
         ``callback(iteration, W, H, loss)`` after every iteration (1-based
-        iteration number; W and H are the live arrays — copy them to keep
-        them). Returning True stops the run (``stop_reason="callback"``).
+        iteration number; W and H are the live working arrays, which later
+        iterations overwrite — copy them to keep them; the loss is computed
+        every iteration when a callback is given). Returning True stops the
+        run (``stop_reason="callback"``).
     relative_tol : bool
         Compare the changes relative to the factors' norms (see above).
     method : {"mu", "accelerated"}
