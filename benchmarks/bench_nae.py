@@ -7,16 +7,23 @@ multiply-adds each), NMF's multiplicative iteration two (see the docstring of
 spectrograms concatenated and repeated to 2900 frames):
 
 * the five products of each rule alone (plain ``numpy`` matmuls of the same shapes),
-* one epoch of each rule (``fit`` with the loss recorded every epoch), as the
-  median over the epochs of one run (the additive rule with a fixed learning
+* one epoch of each rule (``fit`` with the loss recorded every epoch), timed
+  between two calls of the callback, which times the products alone right
+  after each epoch, so every epoch is compared with products measured a
+  moment later (medians over the epochs; the additive rule with a fixed learning
   rate and with the adaptive ``"lipschitz"`` step, which adds two R × R
   eigenvalue problems and the R × R Gram matrices per epoch),
 * one NMF iteration (``nmfedu.nmf``) and NMF's two products alone,
 
 and prints epochs/s, the ratio ``epoch / five products`` (target ≤ 1.2) and the
-ratio to an NMF iteration. Ratios are from one run on a possibly busy machine.
+ratio to an NMF iteration (ideal: 5/2). Ratios are from one run on a possibly busy
+machine; run it with ``OPENBLAS_NUM_THREADS=1`` when the cores are shared.
 
-Run: ``.venv/bin/python benchmarks/bench_nae.py [--epochs 10] [--reps 5] [--rounds 3]``.
+One run (08:45 UTC, 2 shared cores at load ≈ 12, ``OPENBLAS_NUM_THREADS=1``):
+epoch / five products = 1.08 (additive, fixed lr), 1.13 (additive, Lipschitz),
+1.06 (multiplicative); 2.6–2.9 epochs/s; an epoch costs 2.6–2.8 NMF iterations.
+
+Run: ``.venv/bin/python benchmarks/bench_nae.py [--epochs 15] [--reps 3]``.
 """
 from __future__ import annotations
 
@@ -60,9 +67,8 @@ def median_time(fn, reps):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args(argv)
 
     V, source = piano_spectrogram()
@@ -74,9 +80,11 @@ def main(argv=None):
     print(f"NAE benchmark: K={V.shape[0]}, N={V.shape[1]}, R={R}, data: {source}")
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
 
+    Ybuf = np.empty_like(V)   # preallocated, so the baseline pays no K × N allocation either
+
     def five_additive():
         W_E @ V            # Z = W_E V
-        W_D @ Hp           # Y = W_D H'
+        np.matmul(W_D, Hp, out=Ybuf)   # Y = W_D H'
         D @ Hp.T           # ∂L/∂W_D ∝ D H'ᵀ
         W_D.T @ D          # W_Dᵀ D
         B @ V.T            # ∂L/∂W_E ∝ (…) Vᵀ
@@ -102,37 +110,50 @@ def main(argv=None):
     rules = [("NAE additive (fixed lr)", "additive", 1e-12, five_additive),
              ("NAE additive (lipschitz)", "additive", "lipschitz", five_additive),
              ("NAE multiplicative", "multiplicative", "lipschitz", five_multiplicative)]
-    # Interleaved rounds: in every round the products are timed right before the
-    # epochs they are compared with, so a change of machine load between rounds
-    # cancels in the ratios; medians over rounds are reported.
-    per = {label: [] for label, *_ in rules}
-    ratio5 = {label: [] for label, *_ in rules}
-    nmf_it, nmf_ratio2, five_t = [], [], {label: [] for label, *_ in rules}
-    for _ in range(args.rounds):
-        for label, rule, lr, five in rules:
-            t5 = median_time(five, args.reps)
-            res = nae.fit(V, R, rule=rule, n_epochs=args.epochs, lr=lr, W_D0=W_D, W_E0=W_E)
-            t = float(np.median(np.diff(np.concatenate([[0.0], res.times]))))
-            per[label].append(t)
-            five_t[label].append(t5)
-            ratio5[label].append(t / t5)
-        if nmf is not None:
-            t2 = median_time(two_nmf, args.reps)
-            res = nmf(V, R, W0=W_D, H0=Hp, n_iter=args.epochs, tol=0, seed=0)
-            t = res.time / args.epochs if getattr(res, "time", 0) else float("nan")
-            nmf_it.append(t)
-            nmf_ratio2.append(t / t2)
+    # Finest interleaving: the callback, called after every epoch (loss
+    # included), times the products alone right there; an epoch's duration is
+    # the time from the end of one callback to the start of the next. Every
+    # epoch is thus compared with products timed a moment later, so changes
+    # of machine load cancel in the per-epoch ratios (medians reported).
+
+    def timed(run, five):
+        state = {"last": None, "epoch": [], "five": [], "ratio": []}
+
+        def cb(*_):
+            now = time.perf_counter()
+            if state["last"] is not None:
+                ep = now - state["last"]
+                t5 = median_time(five, args.reps)
+                state["epoch"].append(ep)
+                state["five"].append(t5)
+                state["ratio"].append(ep / t5)
+            state["last"] = time.perf_counter()
+
+        run(cb)
+        return {k: float(np.median(v)) for k, v in state.items() if k != "last"}
+
+    per, ratio5, five_t = {}, {}, {}
+    for label, rule, lr, five in rules:
+        m = timed(lambda cb: nae.fit(V, R, rule=rule, n_epochs=args.epochs, lr=lr, W_D0=W_D,
+                                     W_E0=W_E, callback=cb), five)
+        per[label], five_t[label], ratio5[label] = m["epoch"], m["five"], m["ratio"]
+    nmf_it, nmf_ratio2 = [], []
+    if nmf is not None:
+        m = timed(lambda cb: nmf(V, R, W0=W_D, H0=Hp, n_iter=args.epochs, tol=0, seed=0,
+                                 callback=cb), two_nmf)
+        nmf_it, nmf_ratio2 = [m["epoch"]], [m["ratio"]]
 
     t_nmf = float(np.median(nmf_it)) if nmf_it else None
-    print(f"\n{args.rounds} rounds of {args.epochs} epochs; products: median of {args.reps}")
+    print(f"\n{args.epochs} epochs per rule; after each, the products alone (median of "
+          f"{args.reps}); medians over epochs")
     print(f"{'rule':28s} {'ms/epoch':>9s} {'epochs/s':>9s} {'5 prod ms':>10s} "
           f"{'epoch/5 prod':>13s} {'epoch/NMF it':>13s}")
     rows = []
     for label, *_ in rules:
-        t = float(np.median(per[label]))
-        r5 = float(np.median(ratio5[label]))
+        t = per[label]
+        r5 = ratio5[label]
         ratio_nmf = f"{t / t_nmf:13.2f}" if t_nmf else f"{'n/a':>13s}"
-        print(f"{label:28s} {t * 1e3:9.1f} {1 / t:9.2f} {np.median(five_t[label]) * 1e3:10.1f} "
+        print(f"{label:28s} {t * 1e3:9.1f} {1 / t:9.2f} {five_t[label] * 1e3:10.1f} "
               f"{r5:13.2f} {ratio_nmf}")
         rows.append((label, t, r5))
     if t_nmf:
