@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["zeros_stay_zero", "synchronisation_error", "onset_share"]
+__all__ = ["zeros_stay_zero", "synchronisation_error", "onset_share", "constraint_widget"]
 
 
 def _toy():
@@ -57,7 +57,7 @@ def zeros_stay_zero(n_iter: int = 30, gamma: float = 1e-3):
 
     piece, V = _toy()
     pitches = np.unique(piece.notes["Pitch"].to_numpy(int))
-    W0 = constraints.pitch_templates(pitches, K=V.shape[0])
+    W0 = constraints.pitch_templates(pitches, K=V.shape[0], tolerance=0.5, min_width=2.0)
     H0 = np.random.default_rng(0).random((W0.shape[1], V.shape[1]))
     result = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, seed=0)
     grad = nmfedu.gradient_W(V, W0, H0)
@@ -100,7 +100,8 @@ def synchronisation_error(shift: float = 0.15, n_iter: int = 50):
     for label, notes, tol in (("in sync, onset_tol = 0.0 s", piece.notes, 0.0),
                               (f"{shift * 1000:.0f} ms late, onset_tol = 0.0 s", late, 0.0),
                               (f"{shift * 1000:.0f} ms late, onset_tol = 0.2 s", late, 0.2)):
-        W0, H0, _ = constraints.build_constraints(notes, K, N, by=None, onset_tol=tol,
+        W0, H0, _ = constraints.build_constraints(notes, K, N, by=None, tolerance=0.5,
+                                                  min_width=2.0, onset_tol=tol, offset_tol=0.5,
                                                   onset_templates=False)
         res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, seed=0)
         out[label] = round(_rel_error(V, res.W, res.H), 3)
@@ -132,7 +133,9 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
 
     piece, V = _toy()
     K, N = V.shape
-    W0, H0, labels = constraints.build_constraints(piece.notes, K, N, by=None)
+    W0, H0, labels = constraints.build_constraints(piece.notes, K, N, by=None, tolerance=0.5,
+                                                   min_width=2.0, offset_tol=0.5,
+                                                   onset_templates=True)
     res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, seed=0)
     parts = separation.split_activations(res.H, labels, by="kind")
     models = separation.model_spectrograms(res.W, parts)
@@ -151,3 +154,76 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
     print("The onset templates explain a clear part of the model right after the onsets and\n"
           "(by construction) almost nothing elsewhere: they are allowed only near onsets.")
     return out
+
+
+# --------------------------------------------------------------------------- interactive figure
+def constraint_widget(V=None, notes=None, n_iter: int = 50):
+    """The interactive figure of notebook 03: constrained NMF with toggles and tolerance sliders.
+
+    Controls: toggles ``templates`` (harmonic template constraints), ``activations``
+    (activation constraints of the pitch rows), ``onsets`` (onset templates) and sliders
+    ``tolerance`` (pitch tolerance τ in semitones), ``onset_tol`` and ``offset_tol`` (s).
+    Every change runs ``n_iter`` multiplicative updates from the initialisation of
+    :func:`nmfedu.constraints.build_constraints` (``by=None``), in which a switched-off
+    constraint is replaced by a random start (seeded) and switched-off onset templates by
+    zero columns and rows (which stay zero). ``V`` (the spectrogram) is computed once.
+
+    Parameters
+    ----------
+    V : ndarray (K, N), optional
+        Magnitude spectrogram; default: of the toy recording.
+    notes : DataFrame, optional
+        Its note table; default: the toy's.
+
+    Returns
+    -------
+    nmfedu.widgets.InteractiveFigure
+        ``.update(tolerance=1.0)`` etc. drives it headless (``benchmarks/bench_widgets.py``).
+    """
+    import nmfedu
+    from nmfedu import constraints, plot, widgets
+
+    if V is None or notes is None:
+        piece, V = _toy()
+        notes = piece.notes
+
+    def compute(templates, activations, onsets, tolerance, onset_tol, offset_tol, V, notes):
+        K, N = V.shape
+        W0, H0, labels = constraints.build_constraints(notes, K, N, by=None, tolerance=tolerance,
+                                                       min_width=2.0, onset_tol=onset_tol,
+                                                       offset_tol=offset_tol, onset_templates=True)
+        pitch = (labels["kind"] == "pitch").to_numpy()
+        W_rand, H_rand = nmfedu.factorization.init_random(K, N, W0.shape[1], seed=0,
+                                                          scale=float(V.mean()))
+        if not templates:       # unconstrained pitch templates: random start, no zeros
+            W0[:, pitch] = W_rand[:, pitch]
+        if not activations:     # unconstrained pitch activations
+            H0[pitch] = H_rand[pitch]
+        if not onsets:          # onset templates off: a zero column and row stay zero
+            W0[:, ~pitch] = 0.0
+            H0[~pitch] = 0.0
+        res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, tol=0)
+        WH = res.W @ res.H
+        return dict(W=res.W, H=res.H, WH=WH, labels=labels,
+                    error=float(np.linalg.norm(V - WH) / np.linalg.norm(V)))
+
+    def draw(handles, data):
+        for key in ("W", "H", "WH"):
+            plot.update_image(handles["images"][key], data[key])
+        handles["axes"]["WH"].set_title(f"Model WH (rel. error {data['error']:.3f})")
+
+    def setup(fig, data):
+        _, axes, images = plot.plot_decomposition(V, data["W"], data["H"], WH=data["WH"],
+                                                  labels=data["labels"], fmax=3000, log=True,
+                                                  fig=fig)
+        handles = dict(axes=axes, images=images)
+        draw(handles, data)
+        return handles
+
+    controls = {**widgets.constraint_toggles(templates=True, activations=True, onsets=True),
+                "tolerance": widgets.pitch_tolerance_slider(0.5),
+                "onset_tol": widgets.onset_tolerance_slider(0.1),
+                "offset_tol": widgets.offset_tolerance_slider(0.5)}
+    return widgets.InteractiveFigure(compute, draw, controls, setup=setup,
+                                     fixed=dict(V=V, notes=notes), figsize=(10.5, 5.2),
+                                     title="Constrained NMF of the toy recording")
