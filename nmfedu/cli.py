@@ -21,7 +21,8 @@ Behaviour worth knowing:
 WAV files are written as 32-bit float at the sample rate of the input, so the
 separated files add up to the (mono) mixture.
 
-Used by: the README's command-line example and notebook 04's closing remark.
+Used by: ``python -m nmfedu`` and the ``nmfedu`` console script (pyproject.toml); it is the
+command-line counterpart of notebook 04 (left/right-hand separation).
 """
 from __future__ import annotations
 
