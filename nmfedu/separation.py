@@ -441,8 +441,14 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     if share not in ("columns", "proportional"):
         raise ValueError(f"share must be 'columns' or 'proportional', got {share!r}")
     notes = _c.check_notes(notes, by=by)
+    ordered = notes.sort_values(["Start", "Pitch"], kind="mergesort")
+    all_groups = _groups_in_order(ordered[by]) if by is not None else ["all"]
     duration = x.size / sr
-    notes = _c.check_notes(_clip_to_duration(notes, duration, by), by=by)
+    clipped = _clip_to_duration(notes, duration, by)
+    if len(clipped) == 0:
+        raise ValueError(f"notes: no note starts before the end of the audio ({duration:.3f} s); "
+                         f"expected a score synchronised with x")
+    notes = _c.check_notes(clipped, by=by)
 
     X = stft(x, n_fft=n_fft, hop_length=hop_length)
     V = np.abs(X)
@@ -468,6 +474,15 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     mask_dict = masks(models, exponent=mask_exponent)
     signals = resynthesize(apply_masks(X, mask_dict), length=x.size, n_fft=n_fft,
                            hop_length=hop_length)
+    # a group whose notes all lie past the end of the audio still gets its (silent) signal
+    missing = [g for g in all_groups if g not in signals]
+    if missing:
+        for g in missing:
+            signals[g] = np.zeros(x.size)
+            H_parts[g] = np.zeros_like(H)
+            models[g] = np.zeros_like(V)
+            mask_dict[g] = np.zeros_like(V)
+        signals = {g: signals[g] for g in all_groups}
     if not return_details:
         return signals
     loss = list(np.atleast_1d(np.asarray(getattr(result, "loss", []), dtype=float)))

@@ -215,3 +215,15 @@ def test_separate_stereo_is_mixed_down_and_late_notes_are_clipped(toy):
     text = " ".join(str(w.message) for w in record)
     assert "mixed down" in text and "end of the audio" in text
     np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
+
+
+def test_group_with_all_notes_past_the_end_gets_a_silent_signal(toy):
+    pytest.importorskip("nmfedu.factorization")
+    x, _, notes = toy
+    extra = pd.DataFrame([[5.0, 1.0, 50, 80, "pedal"]], columns=notes.columns)
+    with pytest.warns(UserWarning, match="end of the audio"):
+        sig = S.separate(x, SR, pd.concat([notes, extra], ignore_index=True), n_iter=5)
+    assert list(sig) == ["left", "right", "pedal"] and not sig["pedal"].any()
+    np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="no note starts before"):
+        S.separate(x, SR, extra, n_iter=5)
