@@ -270,6 +270,12 @@ register("01 gradient_descent_figure (toy H)", nb01_gradient_widget,
           dict(gamma=0.3, project=False)])
 register("02 nmf_figure (piano, notes)", nb02_piano_widget,
          [dict(seed=1), dict(R=8), dict(n_iter=1000), dict(R=5, n_iter=200, seed=0)])
+register("05 NAE training (Run)", "nmfedu.demos.nb05:training_widget",
+         [dict(R=3), dict(lr=3e-7), dict(adaptive=True), dict(n_epochs=500), dict(R=5)],
+         slow_ms=3000.0)
+register("06 structured dropout on/off (Run)", "nmfedu.demos.nb06:dropout_widget",
+         [dict(use_mask=False), dict(rule="additive"), dict(use_mask=True, rule="multiplicative")],
+         slow_ms=5000.0)
 # Notebook developers: add your notebook's default widget here, one line each, e.g.
 # register("03 constraints: tolerances", "nmfedu.exercises.nb03:constraint_widget",
 #          [dict(tolerance=1.0), dict(onset_tol=0.3), dict(tolerance=0.5)])
