@@ -126,6 +126,7 @@ __all__ = [
     "lipschitz_steps",
     "compare",
     "crossing_epoch",
+    "pad_curve",
     "separate",
 ]
 
@@ -1107,6 +1108,12 @@ def compare(V, R, n_epochs=1000, lr="lipschitz", M_H=None, W_D0=None, W_E0=None,
                   lr=lr, seed=seed, masked=M_H is not None, dtype=str(dt))
     return Comparison(epochs=np.arange(n_epochs + 1), curves=curves, times=times,
                       results=results, params=params)
+
+
+def pad_curve(curve, n):
+    """A loss curve cut or padded with NaN to length ``n`` (curves that stopped
+    early line up with full ones). Used in notebook 07."""
+    return _pad(curve, n)
 
 
 def _pad(c, n):
