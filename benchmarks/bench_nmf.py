@@ -190,6 +190,7 @@ def main(argv=None):
 
     def check(name, ok, detail):
         checks.append((name, ok, detail))
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
 
     for R in args.ranks:
         W0, H0 = init_random(K, N, R, seed=1, scale=float(V64.mean()))

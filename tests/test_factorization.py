@@ -384,3 +384,20 @@ def test_bad_input_gradients_and_gd():
         nmfedu.nmf_gd(GOOD, 2, lr_H=-1.0)
     with pytest.raises(ValueError, match="lr_W must be given"):
         nmfedu.nmf_gd(GOOD, 2, lr_H=np.ones((2, 5)))
+
+
+def test_frobenius_forms_no_K_by_N_temporary():
+    # the updates and the loss history need only K x R, R x R and R x N arrays
+    import tracemalloc
+    rng = np.random.default_rng(53)
+    K, N, R = 300, 400, 4
+    V = rng.random((K, N))
+    W0, H0 = F.init_random(K, N, R, seed=1)
+    tracemalloc.start()
+    try:
+        nmfedu.nmf(V, R, W0, H0, n_iter=5)
+        nmfedu.nmf(V, R, W0, H0, n_iter=5, method="accelerated")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * V.nbytes
