@@ -276,6 +276,8 @@ register("05 NAE training (Run)", "nmfedu.demos.nb05:training_widget",
 register("06 structured dropout on/off (Run)", "nmfedu.demos.nb06:dropout_widget",
          [dict(use_mask=False), dict(rule="additive"), dict(use_mask=True, rule="multiplicative")],
          slow_ms=5000.0)
+register("03 constrained NMF: toggles/tolerances", "nmfedu.exercises.nb03:constraint_widget", [dict(tolerance=1.0), dict(onset_tol=0.3), dict(offset_tol=0.0), dict(activations=False), dict(onsets=False), dict(templates=False), dict(templates=True, activations=True, onsets=True, tolerance=0.5, onset_tol=0.1, offset_tol=0.5)])
+register("04 audio editing: mask exponent/hand levels", "nmfedu.exercises.nb04:editing_widget", [dict(gain_left=-12.0), dict(gain_right=6.0), dict(p=1.0), dict(p=8.0), dict(gain_left=-30.0), dict(p=2.0, gain_left=0.0, gain_right=0.0)])
 # Notebook developers: add your notebook's default widget here, one line each, e.g.
 # register("03 constraints: tolerances", "nmfedu.exercises.nb03:constraint_widget",
 #          [dict(tolerance=1.0), dict(onset_tol=0.3), dict(tolerance=0.5)])

@@ -154,8 +154,8 @@ def editing_widget(details=None, sr=None, fmax: float = 4000.0):
     Returns
     -------
     nmfedu.widgets.InteractiveFigure
-        Display ``fig_widget.box`` (figure and player); ``.update(gain_left=-12)`` drives it
-        headless (``benchmarks/bench_widgets.py``).
+        Displaying it shows controls, figure and the player (attribute ``player``);
+        ``.update(gain_left=-12)`` drives it headless (``benchmarks/bench_widgets.py``).
     """
     import ipywidgets
 
@@ -205,5 +205,5 @@ def editing_widget(details=None, sr=None, fmax: float = 4000.0):
                                    fixed=dict(X=X, models=details.models), figsize=(10.0, 3.4),
                                    title="Audio editing: the level of each hand")
     fw.player = player
-    fw.box = ipywidgets.VBox([fw.widget, player])
+    fw.widget.children = (*fw.widget.children, player)  # the player below the figure
     return fw
