@@ -97,3 +97,56 @@ def test_rank_too_small_or_large_reports_missing_and_doubled_pitches(piano):
     assert out[8]["relative_loss"] < out[3]["relative_loss"]
     assert len(out[3]["top"]) == 3 and len(out[8]["top"]) == 8
     assert len(out[3]["missing"]) >= 2  # three templates cannot follow five pitches
+
+
+# --------------------------------------------------------------------------- demos (widgets)
+def test_notebook_toy_cell_builds_the_same_matrices_as_toy_problem(toy):
+    """The visible toy cell of notebooks 01 and 02 and nmfedu.demos.nb01.toy_problem agree."""
+    import json
+    from pathlib import Path
+
+    from nmfedu.demos import nb01 as demo
+
+    ref = demo.toy_problem()
+    V, W, H0 = toy
+    assert np.array_equal(ref["V"], V) and np.array_equal(ref["W"], W) and np.array_equal(ref["H0"], H0)
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    for name in ("01_gradient.ipynb", "02_multiplicative_update.ipynb"):
+        path = root / name
+        if not path.exists():
+            continue
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        source = next("".join(c["source"]) for c in cells
+                      if c["cell_type"] == "code" and "W_true = np.zeros" in "".join(c["source"]))
+        scope = {"np": np}
+        exec(source, scope)  # noqa: S102 - the notebook's own data cell
+        for key in ("V", "W", "H0"):
+            assert np.array_equal(scope[key], ref[key]), f"{name}: {key} differs from toy_problem()"
+
+
+def test_gradient_descent_widget_updates_headless():
+    from nmfedu.demos import nb01 as demo
+
+    fw = demo.gradient_descent_widget(reference={"best H (any sign)": 0.107, "best H ≥ 0": 0.111})
+    try:
+        data = fw.update(gamma=0.75, n_iter=200)
+        assert data["loss"][-1] > data["loss"][0]  # diverges
+        data = fw.update(gamma=0.3, project=True)
+        assert np.all(data["H"] >= 0)
+        assert fw.png()
+    finally:
+        fw.close()
+
+
+def test_nmf_widgets_update_headless(piano):
+    from nmfedu.demos import nb02 as demo
+
+    V, notes = piano
+    for fw, change in ((demo.toy_nmf_widget(), dict(R=4, seed=3)),
+                       (demo.piano_nmf_widget(V, notes, n_iter=20), dict(R=3))):
+        try:
+            data = fw.update(**change)
+            assert data["W"].shape[1] == change["R"]
+            assert fw.png()
+        finally:
+            fw.close()

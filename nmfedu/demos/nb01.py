@@ -2,17 +2,12 @@
 with a learning-rate slider, showing slow convergence, divergence and negative entries."""
 from __future__ import annotations
 
-import ipywidgets
 import numpy as np
 
-from .. import plot, widgets
-from ..factorization import nmf_gd
+from .. import widgets
+from ..factorization import nmf, nmf_gd
 
-__all__ = ["toy_problem", "LEARNING_RATES", "gradient_descent_widget"]
-
-#: Learning rates offered by :func:`gradient_descent_widget`: readable values from 0.001 to 1,
-#: with fine steps near 0.74, where gradient descent on :func:`toy_problem` starts to diverge.
-LEARNING_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.75, 0.8, 1.0)
+__all__ = ["toy_problem", "reference_losses", "gradient_descent_widget"]
 
 
 def toy_problem():
@@ -42,18 +37,15 @@ def toy_problem():
 
 
 def gradient_descent_widget(V=None, W=None, H0=None, *, gamma: float = 0.3, n_iter: int = 100,
-                            project: bool = False, reference=None, figsize=(10.0, 3.6), **kwargs):
-    """Gradient descent on H (W fixed): learning rate, iterations, projection.
+                            project: bool = False, reference=None, **kwargs):
+    """Notebook 01's interactive figure: gradient descent on H (W fixed) with sliders for the
+    learning rate γ and the iterations and a projection toggle.
 
-    Controls: ``gamma`` (one of :data:`LEARNING_RATES`), ``n_iter``
-    (:func:`nmfedu.widgets.iterations_slider`) and ``project`` (toggle: set negative entries
-    to 0 after each step). Left: the loss ‖V − WH‖² per iteration (log scale), with optional
-    reference levels (dashed, dotted); right: H after the last iteration in a signed colour
-    map (blue < 0 < red), every negative entry marked with ×, and their count in the title.
-
+    A thin wrapper of :func:`nmfedu.widgets.gradient_descent_figure` with the notebook's
+    defaults: the toy problem (:func:`toy_problem`) and, as reference levels, the best loss of
+    any H (2000 gradient steps, γ = 0.3) and of a nonnegative H (5000 multiplicative updates).
     Each refresh runs :func:`nmfedu.nmf_gd` with ``fix_W=True`` (the seeds' convention: the
-    factor 2 of the gradient is absorbed into γ) — a few milliseconds on the toy problem, so
-    the figure follows the slider without a Run button.
+    factor 2 of the gradient is absorbed into γ) — milliseconds, so no Run button.
 
     Parameters
     ----------
@@ -61,12 +53,11 @@ def gradient_descent_widget(V=None, W=None, H0=None, *, gamma: float = 0.3, n_it
         Data (K × N), fixed templates (K × R), initial activations (R × N); default
         :func:`toy_problem`.
     gamma, n_iter, project
-        Initial control values (``n_iter`` one of :data:`nmfedu.widgets.ITERATION_STEPS`).
+        Initial control values.
     reference : dict, optional
-        Label → loss value, drawn as horizontal lines (e.g. the best nonnegative H).
-    figsize : (float, float)
+        Label → loss level drawn as a horizontal line; default the two best losses above.
     **kwargs
-        Passed to :class:`nmfedu.widgets.InteractiveFigure` (e.g. ``title``).
+        Passed to :func:`nmfedu.widgets.gradient_descent_figure`.
 
     Returns
     -------
@@ -77,75 +68,19 @@ def gradient_descent_widget(V=None, W=None, H0=None, *, gamma: float = 0.3, n_it
     if V is None or W is None or H0 is None:
         toy = toy_problem()
         V, W, H0 = toy["V"], toy["W"], toy["H0"]
-    V, W, H0 = (np.asarray(A, dtype=float) for A in (V, W, H0))
-    R = W.shape[1]
-    options = tuple(sorted(set(LEARNING_RATES) | {float(gamma)}))
-    gamma_control = ipywidgets.SelectionSlider(
-        options=options, value=float(gamma), description="Learning rate γ",
-        continuous_update=False, style={"description_width": "initial"},
-        layout=ipywidgets.Layout(width="300px"))
-    controls = {"gamma": gamma_control, "n_iter": widgets.iterations_slider(n_iter),
-                "project": widgets.toggle("Project onto H ≥ 0", project,
-                                          "set negative entries of H to 0 after each step")}
-    reference = dict(reference or {})
-    name = "gradient descent"
+    if reference is None:
+        reference = reference_losses(V, W, H0)
+    return widgets.gradient_descent_figure(V, W, H0, gamma=gamma, n_iter=n_iter, project=project,
+                                           reference=reference, **kwargs)
 
-    def compute(gamma, n_iter, project, V, W, H0):
-        res = nmf_gd(V, R, W0=W, H0=H0, n_iter=n_iter, lr_H=gamma, fix_W=True, project=project)
-        return dict(loss=res.loss, H=res.H, gamma=gamma, n_iter=res.n_iter,
-                    diverged=res.diverged, initial=res.initial_loss)
 
-    def curve(data):
-        return (np.arange(len(data["loss"]) + 1), np.r_[data["initial"], data["loss"]])
+def reference_losses(V, W, H0):
+    """The best loss ‖V − WH‖² over all H and over nonnegative H, for W fixed.
 
-    def signed(H):
-        Hs = np.where(np.isfinite(H), H, np.nan)
-        m = float(np.nanmax(np.abs(Hs))) if np.isfinite(Hs).any() else 1.0
-        return Hs, (-(m or 1.0), m or 1.0)
-
-    def titles(data, h):
-        H = data["H"]
-        last = data["loss"][-1] if len(data["loss"]) else data["initial"]
-        state = "diverged (inf)" if data["diverged"] or not np.isfinite(last) else f"{last:.3g}"
-        h["ax_loss"].set_title(f"γ = {data['gamma']:g}: loss after {data['n_iter']} iterations "
-                               f"{state}")
-        h["ax_H"].set_title(f"H after {data['n_iter']} iterations: {int(np.sum(H < 0))} of "
-                            f"{H.size} entries negative (min {np.nanmin(H):.2g})")
-
-    def limits(data, h):
-        finite = np.r_[data["initial"], data["loss"][np.isfinite(data["loss"])]]
-        lo = min([finite.min(), *reference.values()])
-        h["ax_loss"].set_ylim(max(lo / 2, 1e-12), finite.max() * 2)
-        h["ax_loss"].set_xlim(0, max(1, len(data["loss"])))
-
-    def setup(fig, data):
-        gs = fig.add_gridspec(1, 2, width_ratios=[1.0, 1.5])
-        ax_loss, ax_H = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1])
-        _, _, lines = plot.plot_loss({name: curve(data)}, ax=ax_loss, legend=False, start=0,
-                                     ylabel="Loss ‖V − WH‖²")
-        for i, (label, value) in enumerate(reference.items()):
-            ax_loss.axhline(value, color=plot.GROUP_COLORS[(i + 1) % len(plot.GROUP_COLORS)],
-                            linestyle=("--", ":", "-.")[i % 3], linewidth=1.2, label=label)
-        ax_loss.legend(frameon=False, loc="upper right")
-        Hs, clim = signed(data["H"])
-        _, _, im = plot.plot_matrix(Hs, "H", ax=ax_H, sr=None, cmap=plot.SIGNED_CMAP, clim=clim,
-                                    cbar_label="value (blue < 0)")
-        rows, cols = np.nonzero(Hs < 0)
-        marks = ax_H.scatter(cols, rows, marker="x", color="black", s=30, linewidths=1.2)
-        h = dict(ax_loss=ax_loss, ax_H=ax_H, lines=lines, im=im, marks=marks)
-        limits(data, h)
-        titles(data, h)
-        return h
-
-    def draw(h, data):
-        plot.update_lines(h["lines"], {name: curve(data)}, start=0)
-        limits(data, h)
-        Hs, clim = signed(data["H"])
-        plot.update_image(h["im"], Hs, clim=clim)
-        rows, cols = np.nonzero(Hs < 0)
-        h["marks"].set_offsets(np.c_[cols, rows] if len(rows) else np.empty((0, 2)))
-        titles(data, h)
-
-    kwargs.setdefault("title", "Gradient descent on H (W fixed)")
-    return widgets.InteractiveFigure(compute, draw, controls, setup=setup,
-                                     fixed=dict(V=V, W=W, H0=H0), figsize=figsize, **kwargs)
+    Any H: 2000 steps of gradient descent with γ = 0.3 (converged on the toy problem);
+    H ≥ 0: 5000 multiplicative updates. Returns ``{"best H (any sign)": ..., "best H ≥ 0": ...}``.
+    """
+    R = np.asarray(W).shape[1]
+    best_any = nmf_gd(V, R, W0=W, H0=H0, n_iter=2000, lr_H=0.3, fix_W=True, project=False).loss[-1]
+    best_nonneg = nmf(V, R, W0=W, H0=H0, n_iter=5000, tol=0, fix_W=True).loss[-1]
+    return {"best H (any sign)": float(best_any), "best H ≥ 0": float(best_nonneg)}
