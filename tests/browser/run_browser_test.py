@@ -107,10 +107,11 @@ class Result:
         run = f"{self.run_s:.1f} s" if self.run_s is not None else "-"
         lat = f"{self.latency_ms:.0f} ms" if self.latency_ms is not None else "-"
         status = "PASS" if self.ok else "FAIL"
+        resp = f"{self.responsive_ms:.0f} ms" if self.responsive_ms is not None else "-"
         s = (
             f"{status} {self.path}: run-all {run} (slowest {self.slowest}), widgets {self.n_controls} controls/"
             f"{self.n_figures} figures/{self.n_runs} run buttons, changed {self.changed}, "
-            f"max latency {lat}, total {self.total_s:.1f} s, screenshot {self.screenshot}"
+            f"max latency {lat}, kernel answered in {resp}, total {self.total_s:.1f} s, screenshot {self.screenshot}"
         )
         for p in self.problems:
             s += f"\n    - {p}"
@@ -823,9 +824,15 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("NMFEDU_BROWSER_TIMEOUT", 1800)),
                     help="overall timeout in seconds (1800)")
     ap.add_argument("--keep-scratch", action="store_true", help="keep build/browser/scratch-* for debugging")
+    ap.add_argument("--self-test", action="store_true",
+                    help="run the fixtures in tests/browser/fixtures and check that each passes or "
+                         "fails for its own reason (short budgets; about 3 minutes)")
     args = ap.parse_args(argv)
 
     os.chdir(REPO)
+    if args.self_test:
+        args.notebooks = [f"tests/browser/fixtures/{name}" for name in SELF_TEST]
+        args.budget, args.cell_budget, args.change_budget = 40, 15, 20
     paths = args.notebooks or sorted(glob.glob("notebooks/[0-9]*.ipynb"))
     if not paths:
         print("no notebooks to test")
@@ -901,8 +908,39 @@ def main(argv=None) -> int:
     if extra and failed == 0:
         failed = 1
     print(f"browser test took {time.monotonic() - t0:.1f} s")
+    if args.self_test:
+        return self_test_verdict(results, extra)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and not extra else 1
+
+
+# Fixture -> None if it must pass, else a text one of its failure messages must contain.
+SELF_TEST = {
+    "widget_demo.ipynb": None,
+    "error_cell.ipynb": "error output in cell 3",
+    "dead_slider.ipynb": "did not change",
+    "callback_error.ipynb": "traceback shown: RuntimeError",
+    "broken_widget.ipynb": "widget failed to render",
+    "slow_cell.ipynb": "cell budget",
+}
+
+
+def self_test_verdict(results: list[Result], extra: list[str]) -> int:
+    by_name = {Path(r.path).name: r for r in results}
+    bad = []
+    for name, expect in SELF_TEST.items():
+        r = by_name.get(name)
+        if r is None:
+            bad.append(f"{name}: not run")
+        elif expect is None and not r.ok:
+            bad.append(f"{name}: should pass")
+        elif expect is not None and (r.ok or not any(expect in p for p in r.problems)):
+            bad.append(f"{name}: should fail with {expect!r}")
+    for b in bad:
+        print(f"SELF-TEST ERROR {b}")
+    failed = len(bad) + (1 if extra else 0)
+    print(f"{len(SELF_TEST) - len(bad)} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
