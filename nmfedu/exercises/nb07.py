@@ -44,7 +44,7 @@ def cost_per_epoch(V, R: int = 32, n_epochs: int = 50, seed: int = 0):
 
 
 def float32(V, R: int = 32, n_epochs: int = 300, seed: int = 0):
-    """The comparison in single precision: same curves to about 3 digits, faster.
+    """The comparison in single precision: the curves agree to about four digits, faster.
 
     float32 halves the memory traffic and doubles the SIMD width of the products, so an
     epoch is faster; its 7 significant digits are plenty for a loss that changes by far
