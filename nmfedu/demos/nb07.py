@@ -136,7 +136,7 @@ def comparison_widget(V=None, R: int = 16, n_epochs: int = 200, lr: float = 1e-7
             res = nae.fit(V, R, rule="additive", n_epochs=n_epochs, lr=rate, W_D0=base.W_D0,
                           W_E0=base.W_E0)
         curves = dict(ref.curves)
-        curves["NAE (additive)"] = nae._pad(res.curve, n_epochs + 1)
+        curves["NAE (additive)"] = nae.pad_curve(res.curve, n_epochs + 1)
         results = dict(ref.results)
         results["NAE (additive)"] = res
         times = dict(ref.times)

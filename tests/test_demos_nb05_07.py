@@ -1,4 +1,4 @@
-"""Notebooks 05 and 06: their interactive figures react to their controls, and the exercise
+"""Notebooks 05, 06 and 07: their interactive figures react to their controls, and the exercise
 solutions compute what the notebooks claim."""
 import matplotlib
 
@@ -86,3 +86,26 @@ def test_dropout_widget_mask_toggle_changes_the_decoder(mozart):
     first = fw.data[0].copy()
     fw.update(use_mask=False)
     assert not np.allclose(first, fw.data[0])
+
+
+def test_comparison_widget_reuses_references_and_changes_only_the_additive_curve():
+    from nmfedu.demos import nb07 as demo07
+    V = demo07.widget_spectrogram()[:128, :120]
+    fw = demo07.comparison_widget(V, R=4, n_epochs=20, adaptive=True)
+    first = {k: v.copy() for k, v in fw.data.curves.items()}
+    fw.update(adaptive=False, lr=1e-8)
+    second = fw.data.curves
+    assert np.array_equal(first["NMF (multiplicative)"], second["NMF (multiplicative)"])
+    assert np.array_equal(first["NAE (multiplicative)"], second["NAE (multiplicative)"])
+    assert not np.allclose(first["NAE (additive)"], second["NAE (additive)"])
+    # all three start from the same loss (same initialisation)
+    assert len({round(float(c[0]), 6) for c in second.values()}) == 1
+
+
+def test_cost_per_epoch_runs():
+    from nmfedu.demos import nb07 as demo07
+    from nmfedu.exercises import nb07
+    V = demo07.widget_spectrogram()[:128, :120]
+    per_epoch = nb07.cost_per_epoch(V, R=4, n_epochs=5)
+    assert set(per_epoch) == {"NAE (additive)", "NAE (multiplicative)", "NMF (multiplicative)"}
+    assert all(t > 0 for t in per_epoch.values())
