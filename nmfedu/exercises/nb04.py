@@ -57,15 +57,25 @@ def mask_exponent(exponents=(1.0, 2.0, 8.0), name=None, seconds=None):
 
     piece, x, notes, stems = _piece(name, seconds)
     det = separation.separate(x, piece.sr, notes, return_details=True)
-    out = {}
+    out, tables = {}, {}
     for p in exponents:
         M = separation.masks(det.models, exponent=p)
         est = separation.resynthesize(separation.apply_masks(det.X, M), length=x.size)
-        table = evaluation.bss_eval(stems, est)
+        tables[float(p)] = table = evaluation.bss_eval(stems, est)
         out[float(p)] = round(evaluation.mean_sdr(table), 1)
         print(_sdr_line(f"mask exponent p = {p:g}", table))
-    print("p = 2 (ratio of powers) is usually best: p = 1 leaks more of the other hand into\n"
-          "each bin (lower SIR), a nearly binary mask creates holes and musical noise (lower SAR).")
+        print(f"{'':34s} SIR  " + "  ".join(f"{g} {table.loc[g, 'SIR']:5.1f} dB" for g in table.index)
+              + "   SAR  " + "  ".join(f"{g} {table.loc[g, 'SAR']:5.1f} dB" for g in table.index))
+    lo, hi = min(tables), max(tables)
+    d_sir = tables[hi]["SIR"].mean() - tables[lo]["SIR"].mean()
+    d_sar = tables[hi]["SAR"].mean() - tables[lo]["SAR"].mean()
+    best = max(out, key=out.get)
+    print(f"Best mean SDR: p = {best:g} ({out[best]:.1f} dB). From p = {lo:g} to p = {hi:g} the mean SIR "
+          f"changes by {d_sir:+.1f} dB and the mean SAR by {d_sar:+.1f} dB.\n"
+          "A harder mask gives each bin to the hand whose model is louder there: less of the other hand\n"
+          "comes through (SIR up) where the model is right, but where it is wrong the whole bin goes to\n"
+          "the wrong hand, and the holes it leaves count as artifacts (SAR). The SDR weighs both; on\n"
+          "these pieces it changes by less than a dB between p = 1 and p = 8.")
     return out
 
 
