@@ -45,6 +45,8 @@ __all__ = [
     "onset_constraints",
     "build_constraints",
     "check_notes",
+    "decay_segments",
+    "project_decay",
 ]
 
 #: Defaults of :func:`build_constraints` (chosen on the bundled pieces; see
@@ -456,3 +458,90 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
     H0 = np.stack(H_rows, axis=0)
     labels = pd.DataFrame(rows, columns=["pitch", "kind", "group"])
     return W0, H0, labels
+
+
+def decay_segments(notes, labels, N: int, *, by: str | None = "Instrument", sr: float = SR,
+                   hop_length: int = HOP_LENGTH, after: float = 0.05):
+    """Frame ranges in which a pitch column's activation may only decrease.
+
+    A piano note is loudest just after its onset and then only decays until
+    the key is struck again. For every *pitch* row ``r`` of ``labels`` (pitch
+    ``p``, group ``g``; ``g == "all"`` or ``by`` None means every group) and
+    every onset frame ``o = round(Start / frame_res)`` of a note of ``g`` with
+    pitch ``p``, the segment runs from ``o + round(after / frame_res)`` up to
+    (not including) ``o' − 1``, where ``o'`` is the next onset frame of that
+    row (or ``N``), so the next attack may rise from the frame before it.
+    Segments shorter than two frames are dropped; onset rows get none.
+
+    Parameters
+    ----------
+    notes : DataFrame
+        Note table (``Start``, ``Pitch`` and column ``by``).
+    labels : DataFrame
+        From :func:`build_constraints` (``pitch``, ``kind``, ``group``).
+    N : int
+        Number of frames.
+    by : str or None
+        Group column of ``notes``.
+    sr, hop_length : float, int
+        Frame ``n`` is centred at ``n · hop_length / sr``.
+    after : float
+        Seconds after the onset where the decay starts (the attack peak of
+        the rendered piano lies within ~2 frames of the score onset).
+
+    Returns
+    -------
+    ndarray of int, shape (S, 3)
+        Rows ``(r, start, stop)``; see :func:`project_decay`.
+
+    Used by :func:`nmfedu.separation.separate` (``decay_after``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> notes = pd.DataFrame({"Start": [0.0, 0.5], "Duration": [0.4, 0.4], "Pitch": [60, 60],
+    ...                       "Instrument": ["right", "right"]})
+    >>> labels = pd.DataFrame({"pitch": [60], "kind": ["pitch"], "group": ["right"]})
+    >>> decay_segments(notes, labels, 40, sr=22050, hop_length=512).tolist()
+    [[0, 2, 21], [0, 24, 40]]
+    """
+    notes = check_notes(notes, by=by)
+    N = _positive_int(N, "N")
+    frame_res = _positive_int(hop_length, "hop_length") / _positive(sr, "sr")
+    shift = int(np.rint(_positive(after, "after", allow_zero=True) / frame_res))
+    starts = notes["Start"].to_numpy(float)
+    pitch = notes["Pitch"].to_numpy(int)
+    group = notes[by].astype(str).to_numpy() if by is not None else None
+    segs = []
+    for r, (p, kind, g) in enumerate(zip(labels["pitch"].to_numpy(int),
+                                         labels["kind"].astype(str), labels["group"].astype(str))):
+        if kind != "pitch":
+            continue
+        sel = pitch == p
+        if group is not None and g != "all":
+            sel &= group == g
+        onsets = np.unique(np.rint(starts[sel] / frame_res).astype(int))
+        for i, o in enumerate(onsets):
+            start = o + shift
+            stop = onsets[i + 1] - 1 if i + 1 < onsets.size else N
+            start, stop = max(start, 0), min(stop, N)
+            if stop - start >= 2:
+                segs.append((r, start, stop))
+    return np.asarray(segs, dtype=int).reshape(-1, 3)
+
+
+def project_decay(H, segments):
+    """Make ``H`` non-increasing inside every segment, in place: ``H[r, a:b]``
+    becomes its running minimum (zeros stay zeros). Returns ``H``.
+
+    Used by :func:`nmfedu.separation.separate` after every NMF iteration.
+
+    Examples
+    --------
+    >>> H = np.array([[1.0, 3.0, 2.0, 2.5, 1.0]])
+    >>> project_decay(H, [(0, 1, 5)]).tolist()
+    [[1.0, 3.0, 2.0, 2.0, 1.0]]
+    """
+    for r, a, b in segments:
+        np.minimum.accumulate(H[r, a:b], out=H[r, a:b])
+    return H

@@ -81,6 +81,7 @@ SEPARATION_DEFAULTS = dict(
     compression=None,
     gamma=1.0,
     share="columns",
+    decay_after=0.05,
 )
 
 
@@ -372,6 +373,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
              compression: str | None = SEPARATION_DEFAULTS["compression"],
              gamma: float = SEPARATION_DEFAULTS["gamma"],
              share: str = SEPARATION_DEFAULTS["share"],
+             decay_after: float | None = SEPARATION_DEFAULTS["decay_after"],
              n_harmonics: int = _c.DEFAULTS["n_harmonics"],
              tolerance: float = _c.DEFAULTS["tolerance"],
              min_width: float = _c.DEFAULTS["min_width"],
@@ -410,6 +412,12 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         Compression factor for ``compression="log"``.
     share : "columns" or "proportional"
         Ownership rule for pitches that several groups play (module docstring).
+    decay_after : float or None
+        Decay constraint (module docstring): from ``decay_after`` seconds after
+        every onset until just before the next onset of the same column, the
+        activation may only decrease (:func:`nmfedu.constraints.decay_segments`,
+        imposed after every iteration by :func:`nmfedu.constraints.project_decay`).
+        None: no decay constraint (the plain Ewert & Müller model).
     n_harmonics, tolerance, min_width, onset_tol, offset_tol, onset_templates, onset_shape,
     onset_before, onset_after
         Constraint parameters, see :func:`nmfedu.constraints.build_constraints`.
@@ -461,7 +469,15 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
                    onset_before=onset_before, onset_after=onset_after)
     W0, H0, labels = _c.build_constraints(notes, K, N, by=by if share == "columns" else None,
                                           sr=sr, hop_length=hop_length, **cparams)
-    result = nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, tol=0.0, beta=beta, seed=seed)
+    callback = None
+    if decay_after is not None:
+        segments = _c.decay_segments(notes, labels, N, by=by if share == "columns" else None,
+                                     sr=sr, hop_length=hop_length, after=decay_after)
+
+        def callback(it, W_, H_, loss_):     # H_ is nmf's live array: project it in place
+            _c.project_decay(H_, segments)
+    result = nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, tol=0.0, beta=beta, seed=seed,
+                 callback=callback)
     W, H = result.W, result.H
     if share == "columns":
         H_parts = split_activations(H, labels, by="group")
@@ -488,7 +504,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     loss = list(np.atleast_1d(np.asarray(getattr(result, "loss", []), dtype=float)))
     params = dict(by=by, sr=sr, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, beta=beta,
                   mask_exponent=mask_exponent, compression=compression, gamma=gamma, share=share,
-                  seed=seed, **cparams)
+                  decay_after=decay_after, seed=seed, **cparams)
     return SeparationDetails(signals=signals, X=X, V=V, W0=W0, H0=H0, W=W, H=H, labels=labels,
                              H_parts=H_parts, models=models, masks=mask_dict, loss=loss,
                              n_iter=int(getattr(result, "n_iter", n_iter)), params=params,

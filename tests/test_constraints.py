@@ -166,3 +166,34 @@ def test_bad_template_parameters(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         C.harmonic_template(**args)
+
+
+def test_decay_segments_run_from_after_the_onset_to_before_the_next_one():
+    frame_res = HOP_LENGTH / SR
+    notes = pd.DataFrame({"Start": [0.25, 1.0, 0.25], "Duration": [0.5, 0.5, 1.0],
+                          "Pitch": [60, 60, 60], "Velocity": [80] * 3,
+                          "Instrument": ["right", "right", "left"]})
+    labels = pd.DataFrame({"pitch": [60, 60, 60], "kind": ["pitch", "onset", "pitch"],
+                           "group": ["right", "right", "left"]})
+    N = 100
+    segs = C.decay_segments(notes, labels, N, after=0.05)
+    o1, o2 = round(0.25 / frame_res), round(1.0 / frame_res)
+    shift = round(0.05 / frame_res)
+    assert segs.tolist() == [[0, o1 + shift, o2 - 1], [0, o2 + shift, N], [2, o1 + shift, N]]
+    # by=None / group "all": onsets of every group count
+    labels_all = pd.DataFrame({"pitch": [60], "kind": ["pitch"], "group": ["all"]})
+    assert C.decay_segments(notes, labels_all, N, by=None).tolist() == \
+        [[0, o1 + shift, o2 - 1], [0, o2 + shift, N]]
+
+
+def test_project_decay_makes_segments_non_increasing_and_keeps_zeros():
+    rng = np.random.default_rng(0)
+    H = rng.random((3, 50))
+    H[1, 10:20] = 0.0
+    before = H.copy()
+    segs = [(0, 5, 30), (1, 0, 50)]
+    C.project_decay(H, segs)
+    assert np.all(np.diff(H[0, 5:30]) <= 0) and np.all(np.diff(H[1]) <= 0)
+    np.testing.assert_array_equal(H[2], before[2])
+    np.testing.assert_array_equal(H[0, :5], before[0, :5])
+    assert np.all(H[1, 10:] == 0) and np.all(H <= before)
