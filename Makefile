@@ -19,11 +19,11 @@ LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
 # The notebooks' matrices are small: one BLAS thread per process is as fast, gives the same
 # numbers on every machine, and avoids a >10x slowdown when the kernel, JupyterLab, a browser
 # and pytest share two cores. Benchmarks (make bench) keep the library defaults and print them.
-test test-unit test-notebooks test-browser notebooks html: export OPENBLAS_NUM_THREADS = 1
-test test-unit test-notebooks test-browser notebooks html: export OMP_NUM_THREADS = 1
-test test-unit test-notebooks test-browser notebooks html: export MKL_NUM_THREADS = 1
+test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OPENBLAS_NUM_THREADS = 1
+test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OMP_NUM_THREADS = 1
+test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser notebooks html data bench lock clean check-python
+.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
@@ -58,11 +58,18 @@ test-unit: setup
 test-notebooks: setup
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) $(NB)
 
-test-browser: setup
+# Debian's chromium (Playwright's own browser download does not work offline).
+chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
 	  else echo "make test-browser needs Debian's chromium: run 'sudo apt-get install chromium'"; exit 1; fi; }
+
+test-browser: setup chromium
 	$(PY) tests/browser/run_browser_test.py
+
+# Proves the browser test can fail: a good fixture must pass, five broken ones must each fail.
+test-browser-selftest: setup chromium
+	$(PY) tests/browser/run_browser_test.py --self-test
 
 notebooks: setup
 	$(PY) scripts/execute_notebooks.py $(NB)

@@ -74,7 +74,7 @@ def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",
         plot.update_lines(images["loss"], {"loss": loss}, start=0)
 
     controls = {
-        "use_mask": widgets.toggle("structured dropout $M_H$", use_mask),
+        "use_mask": widgets.toggle("structured dropout (mask M_H)", use_mask),
         "rule": widgets.dropdown(["multiplicative", "additive"], rule, description="Rule"),
         "n_epochs": widgets.iterations_slider(n_epochs, description="Epochs"),
     }
