@@ -44,6 +44,5 @@ def piano_nmf_widget(V=None, notes=None, *, R: int = 5, n_iter: int = 200, seed:
         V = V_piece if V is None else V
         notes = piece.notes if notes is None else notes
     kwargs.setdefault("title", "NMF of the piano recording, random initialisation")
-    kwargs.setdefault("figsize", (11.0, 5.6))
     return widgets.nmf_figure(V, R=R, n_iter=n_iter, seed=seed, max_rank=8, sr=spectrogram.SR,
                               fmax=2500, log=True, notes=notes, dtype=np.float32, **kwargs)
