@@ -44,16 +44,18 @@ TARGET_GAP_DB = 2.5
 
 # one-parameter-at-a-time variants around the defaults (--sweep)
 SWEEP = {
-    "flat onset templates": dict(onset_templates=True, onset_shape="flat"),
-    "harmonic onset templates": dict(onset_templates=True, onset_shape="harmonic"),
-    "tolerance 0.5 st": dict(tolerance=0.5),
-    "tolerance 2 st": dict(tolerance=2.0),
-    "min_width 0 bins": dict(min_width=0.0),
-    "offset_tol 0.5 s": dict(offset_tol=0.5),
+    "no decay constraint": dict(decay_after=None),
+    "decay_after 0.07 s": dict(decay_after=0.07),
+    "per-group columns": dict(share="columns"),
+    "mask exponent 2": dict(mask_exponent=2.0),
     "mask exponent 1": dict(mask_exponent=1.0),
-    "n_iter 300": dict(n_iter=300),
+    "25 harmonics": dict(n_harmonics=25),
+    "n_iter 200": dict(n_iter=200),
+    "offset_tol 0.3 s": dict(offset_tol=0.3),
     "KL divergence": dict(beta="kl"),
-    "proportional sharing": dict(share="proportional"),
+    "harmonic onset templates": dict(onset_templates=True, onset_shape="harmonic"),
+    "previous defaults (issue 7 start)": dict(decay_after=None, share="columns", mask_exponent=2.0,
+                                              n_harmonics=25),
 }
 
 

@@ -6,7 +6,8 @@ notebook 04 can show every intermediate result:
 1. ``X = stft(x)``, ``V = |X|`` (optionally log-compressed, see below);
 2. ``W0, H0, labels = build_constraints(notes, K, N, by=...)`` — harmonic and
    onset templates with exact zeros, activation regions from the score;
-3. ``W, H = nmf(V, R, W0=W0, H0=H0)`` — multiplicative updates keep the zeros;
+3. ``W, H = nmf(V, R, W0=W0, H0=H0)`` — multiplicative updates keep the zeros
+   (plus the decay constraint on ``H``, see below);
 4. :func:`split_activations` — ``H_g`` keeps the rows owned by group ``g``;
 5. :func:`model_spectrograms` — ``V_g = W H_g``;
 6. :func:`masks` — soft masks ``M_g = V_g^p / Σ_h V_h^p`` (``p`` = ``exponent``);
@@ -18,14 +19,31 @@ they split evenly), ``Σ_g X_g = X`` and the separated signals add back to the
 mixture up to the round-off of the inverse STFT.
 
 **Shared pitches.** When two groups play the same pitch at overlapping times,
-who owns the activation? The default, ``share="columns"``, gives every
-(pitch, group) pair its own template column (same initial harmonic template);
-the activation constraints then decide ownership exactly and NMF distributes
-the energy of a doubled note between the two columns. The alternative,
-``share="proportional"``, uses one column per pitch and splits its activation
-in every frame in proportion to the number of groups whose activation region
-covers that frame (:func:`proportional_shares`). Measurements on the bundled
-pieces are in ``benchmarks/bench_separation_quality.py``.
+who owns the activation? With ``share="columns"`` every (pitch, group) pair
+gets its own template column (same initial harmonic template); the
+activation constraints then decide ownership exactly and NMF distributes the
+energy of a doubled note between the two columns. The default,
+``share="proportional"``, uses one column per pitch — both hands' notes of a
+pitch train one template, as they are the same piano string — and splits
+its activation in every frame in proportion to the number of groups whose
+activation region covers that frame (:func:`proportional_shares`). (This is
+what per-group columns with a *tied* template give under multiplicative
+updates: both rows get the same update factor, so their ratio stays at the
+initial one.) Measured: 0.4 dB better on the Chopin mazurka, 0.06 dB worse
+on the Schumann polonaise, equal within 0.02 dB elsewhere.
+
+**Decay constraint.** A piano note is loudest at its attack and then only
+decays until its key is struck again, but an unconstrained activation can
+rise again inside the note's region and take over energy of the other hand
+(on the Chopin mazurka the right-hand G♯4 drone is struck together with the
+left-hand G♯2, whose 4th harmonic it is; NMF drifts, the gap grew from 4.7 to
+8.4 dB between 100 and 500 iterations). With ``decay_after`` (seconds, default
+0.05 ≈ 2 frames) every activation is made non-increasing from that long after
+each onset until the frame before the next onset of the same column, after
+every iteration (:func:`nmfedu.constraints.decay_segments`,
+:func:`nmfedu.constraints.project_decay`). This is a projection, not a
+multiplicative update: the loss is no longer guaranteed to fall at every
+iteration, but zeros stay zeros. ``decay_after=None`` switches it off.
 
 **Compression.** ``compression="log"`` factorises ``log(1 + γ V)`` instead of
 ``V`` and builds the masks from that model; a log model is not additive in
@@ -34,15 +52,23 @@ mean SDR drops by 1.1–4.8 dB against linear magnitude (see the benchmark).
 The default is linear magnitude.
 
 **Defaults** (measured on the five bundled pieces against the oracle ideal
-ratio mask, ``benchmarks/bench_separation_quality.py --sweep``): harmonic
-bands of ±1 semitone but at least ±3 bins (the Hann main lobe; without it
-the low left-hand notes lose ~20 % of their energy outside the templates),
-25 harmonics, onset/offset tolerances of 0.1 s, no onset templates (flat
-onset templates, unconstrained in frequency, take the other hand's energy
-at common onsets: they cost 1.5–4 dB on the four real pieces and help only
-on the toy), Frobenius loss (KL is better on four pieces but collapses on
-the Chopin mazurka), 100 iterations, mask exponent 2, one column per
-(pitch, group) (proportional sharing measured within 0.4 dB of it).
+ratio mask, ``benchmarks/bench_separation_quality.py --sweep``, whose
+docstring has the table): harmonic bands of ±1 semitone but at least ±3 bins
+(the Hann main lobe; without it the low left-hand notes lose ~20 % of their
+energy outside the templates), 60 harmonics (all partials up to Nyquist; 25
+cost ~0.1 dB per piece), onset/offset tolerances of 0.1 s (0.3 s or more
+costs up to 2.5 dB on the Joplin rag), no onset templates (flat onset
+templates, unconstrained in frequency, take the other hand's energy at
+common onsets: they cost 1.5–4 dB on the four real pieces and help only on
+the toy), the decay constraint with ``decay_after=0.05`` (Chopin gap
+4.7 → 2.2 dB; 1 frame or 3 frames are worse), Frobenius loss (KL and
+β < 2 are better on four pieces but collapse on the Chopin mazurka, with or
+without the decay constraint), 100 iterations (200: within 0.2 dB),
+mask exponent 1.5 (between the magnitude ratio, 1, and the Wiener-like
+power ratio, 2: 0.5 dB better on the toy, within 0.2 dB elsewhere) and
+proportional sharing of shared pitches. Mean gap to the oracle over the five
+pieces: 3.64 dB with the previous defaults (25 harmonics, no decay
+constraint, exponent 2, per-group columns), 3.00 dB with these.
 
 Used by: notebook 04 (left/right-hand separation), notebook 06 (NAE
 separation reuses :func:`split_activations` … :func:`resynthesize`), and
@@ -77,10 +103,10 @@ __all__ = [
 SEPARATION_DEFAULTS = dict(
     n_iter=100,
     beta="frobenius",
-    mask_exponent=2.0,
+    mask_exponent=1.5,
     compression=None,
     gamma=1.0,
-    share="columns",
+    share="proportional",
     decay_after=0.05,
 )
 
