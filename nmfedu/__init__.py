@@ -31,11 +31,16 @@ _EXPORTS = {
     "gradient_W": "factorization",
     "nmf_gd": "factorization",
     "loss": "factorization",
+    "init_random": "factorization",
+    "mu_learning_rate_H": "factorization",
+    "mu_learning_rate_W": "factorization",
+    "build_constraints": "constraints",
+    "bss_eval": "evaluation",
     "separate": "separation",
 }
 _SUBMODULES = {
     "factorization", "constraints", "separation", "evaluation", "nae", "score",
-    "spectrogram", "data", "plot", "widgets", "audio", "exercises", "cli",
+    "spectrogram", "data", "plot", "widgets", "audio", "exercises", "demos", "cli",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
