@@ -53,7 +53,7 @@ test: setup
 	$(MAKE) --no-print-directory test-browser
 
 test-unit: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests nmfedu
 
 test-notebooks: setup
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) $(NB)
