@@ -467,13 +467,14 @@ def decay_segments(notes, labels, N: int, *, by: str | None = "Instrument", sr: 
     """Frame ranges in which a pitch column's activation may only decrease.
 
     A piano note is loudest just after its onset and then only decays until
-    the key is struck again. For every *pitch* row ``r`` of ``labels`` (pitch
-    ``p``, group ``g``; ``g == "all"`` or ``by`` None means every group) and
-    every onset frame ``o = round(Start / frame_res)`` of a note of ``g`` with
-    pitch ``p``, the segment runs from ``o + round(after / frame_res)`` up to
-    (not including) ``o' − 1``, where ``o'`` is the next onset frame of that
-    row (or ``N``), so the next attack may rise from the frame before it.
-    Segments shorter than two frames are dropped; onset rows get none.
+    the key is struck again. For every row ``r`` of ``labels`` (pitch ``p``,
+    group ``g``; ``g == "all"`` or ``by`` None means every group; pitch and
+    onset rows alike) and every onset frame ``o = round(Start / frame_res)``
+    of a note of ``g`` with pitch ``p``, the segment runs from
+    ``o + round(after / frame_res)`` up to (not including) ``o' − 1``, where
+    ``o'`` is the next onset frame of that row (or ``N``), so the next attack
+    may rise from the frame before it. Segments shorter than two frames are
+    dropped.
 
     Parameters
     ----------
@@ -515,10 +516,7 @@ def decay_segments(notes, labels, N: int, *, by: str | None = "Instrument", sr: 
     pitch = notes["Pitch"].to_numpy(int)
     group = notes[by].astype(str).to_numpy() if by is not None else None
     segs = []
-    for r, (p, kind, g) in enumerate(zip(labels["pitch"].to_numpy(int),
-                                         labels["kind"].astype(str), labels["group"].astype(str))):
-        if kind != "pitch":
-            continue
+    for r, (p, g) in enumerate(zip(labels["pitch"].to_numpy(int), labels["group"].astype(str))):
         sel = pitch == p
         if group is not None and g != "all":
             sel &= group == g

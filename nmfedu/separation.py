@@ -29,8 +29,8 @@ its activation in every frame in proportion to the number of groups whose
 activation region covers that frame (:func:`proportional_shares`). (This is
 what per-group columns with a *tied* template give under multiplicative
 updates: both rows get the same update factor, so their ratio stays at the
-initial one.) Measured: 0.4 dB better on the Chopin mazurka, 0.06 dB worse
-on the Schumann polonaise, equal within 0.02 dB elsewhere.
+initial one.) Measured with the other defaults: 0.38 and 0.19 dB better on
+the Schumann polonaise and the Chopin mazurka, equal within 0.01 dB elsewhere.
 
 **Decay constraint.** A piano note is loudest at its attack and then only
 decays until its key is struck again, but an unconstrained activation can
@@ -48,7 +48,7 @@ iteration, but zeros stay zeros. ``decay_after=None`` switches it off.
 **Compression.** ``compression="log"`` factorises ``log(1 + γ V)`` instead of
 ``V`` and builds the masks from that model; a log model is not additive in
 the linear domain, so its masks are less accurate: on the bundled pieces the
-mean SDR drops by 1.1–4.8 dB against linear magnitude (see the benchmark).
+mean SDR drops by 2.5–5.1 dB against linear magnitude (see the benchmark).
 The default is linear magnitude.
 
 **Defaults** (measured on the five bundled pieces against the oracle ideal
@@ -56,19 +56,27 @@ ratio mask, ``benchmarks/bench_separation_quality.py --sweep``, whose
 docstring has the table): harmonic bands of ±1 semitone but at least ±3 bins
 (the Hann main lobe; without it the low left-hand notes lose ~20 % of their
 energy outside the templates), 60 harmonics (all partials up to Nyquist; 25
-cost ~0.1 dB per piece), onset/offset tolerances of 0.1 s (0.3 s or more
-costs up to 2.5 dB on the Joplin rag), no onset templates (flat onset
-templates, unconstrained in frequency, take the other hand's energy at
-common onsets: they cost 1.5–4 dB on the four real pieces and help only on
-the toy), the decay constraint with ``decay_after=0.05`` (Chopin gap
-4.7 → 2.2 dB; 1 frame or 3 frames are worse), Frobenius loss (KL and
-β < 2 are better on four pieces but collapse on the Chopin mazurka, with or
-without the decay constraint), 100 iterations (200: within 0.2 dB),
-mask exponent 1.5 (between the magnitude ratio, 1, and the Wiener-like
-power ratio, 2: 0.5 dB better on the toy, within 0.2 dB elsewhere) and
-proportional sharing of shared pitches. Mean gap to the oracle over the five
-pieces: 3.64 dB with the previous defaults (25 harmonics, no decay
-constraint, exponent 2, per-group columns), 3.00 dB with these.
+cost up to 0.26 dB), onset/offset tolerances of 0.1 s (0.3 s or more costs up
+to 2.5 dB on the Joplin rag), the decay constraint with ``decay_after=0.05``
+on pitch and onset columns (without it the gaps of the toy and the Chopin
+mazurka grow by 1.3 and 1.9 dB),
+*harmonic* onset templates (``onset_shape="harmonic"``: a second column per
+pitch with the same exact zeros and flat harmonic amplitudes, active from
+0.05 s before to ``onset_after=0.07`` s after each onset; it models the
+bright attack: 0.5–1.9 dB better on the toy, Mozart and Schumann, 0.2 dB
+worse on Chopin; ending at
+0.1 s instead costs 0.6 dB on Chopin; *flat* onset templates, unconstrained
+in frequency, take the other hand's energy at common onsets and cost
+2–10 dB on the real pieces), Frobenius loss (KL is 0.1–0.45 dB better on
+the four real pieces — with the decay constraint it no longer collapses on
+the Chopin mazurka — but 1.5 dB worse on the toy),
+100 iterations (200: within 0.3 dB, 0.03 dB better on average), mask
+exponent 2 (1.5: mean 0.05 dB worse) and proportional sharing of shared
+pitches. Mean gap to the oracle over the five pieces: 3.64 dB (worst 5.06,
+toy) with the previous defaults (25 harmonics, no decay constraint, no
+onset templates, per-group columns), 2.50 dB (worst 3.20, toy) with these.
+:func:`nmfedu.constraints.build_constraints` keeps its own defaults (no
+onset templates, ``onset_after=0.1``) for notebooks 03 and 06.
 
 Used by: notebook 04 (left/right-hand separation), notebook 06 (NAE
 separation reuses :func:`split_activations` … :func:`resynthesize`), and
@@ -103,11 +111,14 @@ __all__ = [
 SEPARATION_DEFAULTS = dict(
     n_iter=100,
     beta="frobenius",
-    mask_exponent=1.5,
+    mask_exponent=2.0,
     compression=None,
     gamma=1.0,
     share="proportional",
     decay_after=0.05,
+    onset_templates=True,
+    onset_shape="harmonic",
+    onset_after=0.07,
 )
 
 
@@ -405,10 +416,10 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
              min_width: float = _c.DEFAULTS["min_width"],
              onset_tol: float = _c.DEFAULTS["onset_tol"],
              offset_tol: float = _c.DEFAULTS["offset_tol"],
-             onset_templates: bool = _c.DEFAULTS["onset_templates"],
-             onset_shape: str = _c.DEFAULTS["onset_shape"],
+             onset_templates: bool = SEPARATION_DEFAULTS["onset_templates"],
+             onset_shape: str = SEPARATION_DEFAULTS["onset_shape"],
              onset_before: float = _c.DEFAULTS["onset_before"],
-             onset_after: float = _c.DEFAULTS["onset_after"],
+             onset_after: float = SEPARATION_DEFAULTS["onset_after"],
              seed: int | None = 0, return_details: bool = False):
     """Score-informed separation of a mixture into one signal per note group.
 
@@ -446,7 +457,10 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         None: no decay constraint (the plain Ewert & Müller model).
     n_harmonics, tolerance, min_width, onset_tol, offset_tol, onset_templates, onset_shape,
     onset_before, onset_after
-        Constraint parameters, see :func:`nmfedu.constraints.build_constraints`.
+        Constraint parameters, see :func:`nmfedu.constraints.build_constraints`
+        (``onset_templates``, ``onset_shape`` and ``onset_after`` default to
+        :data:`SEPARATION_DEFAULTS` — harmonic onset templates active until
+        0.07 s after each onset — not to the builder's defaults).
     seed : int or None
         Passed to :func:`nmfedu.nmf` (the score-informed initialisation is
         deterministic, so the seed matters only for its internal choices).

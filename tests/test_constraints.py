@@ -180,7 +180,8 @@ def test_decay_segments_run_from_after_the_onset_to_before_the_next_one():
     segs = C.decay_segments(notes, labels, N, after=0.05)
     o1, o2 = round(0.25 / frame_res), round(1.0 / frame_res)
     shift = round(0.05 / frame_res)
-    assert segs.tolist() == [[0, o1 + shift, o2 - 1], [0, o2 + shift, N], [2, o1 + shift, N]]
+    assert segs.tolist() == [[0, o1 + shift, o2 - 1], [0, o2 + shift, N],
+                             [1, o1 + shift, o2 - 1], [1, o2 + shift, N], [2, o1 + shift, N]]
     # by=None / group "all": onsets of every group count
     labels_all = pd.DataFrame({"pitch": [60], "kind": ["pitch"], "group": ["all"]})
     assert C.decay_segments(notes, labels_all, N, by=None).tolist() == \
