@@ -57,7 +57,8 @@ def zeros_stay_zero(n_iter: int = 30, gamma: float = 1e-3):
 
     piece, V = _toy()
     pitches = np.unique(piece.notes["Pitch"].to_numpy(int))
-    W0 = constraints.pitch_templates(pitches, K=V.shape[0], tolerance=0.5, min_width=2.0)
+    W0 = constraints.pitch_templates(pitches, K=V.shape[0], n_harmonics=25, tolerance=0.5,
+                                     min_width=2.0)
     H0 = np.random.default_rng(0).random((W0.shape[1], V.shape[1]))
     result = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, seed=0)
     grad = nmfedu.gradient_W(V, W0, H0)
@@ -100,9 +101,9 @@ def synchronisation_error(shift: float = 0.15, n_iter: int = 50):
     for label, notes, tol in (("in sync, onset_tol = 0.0 s", piece.notes, 0.0),
                               (f"{shift * 1000:.0f} ms late, onset_tol = 0.0 s", late, 0.0),
                               (f"{shift * 1000:.0f} ms late, onset_tol = 0.2 s", late, 0.2)):
-        W0, H0, _ = constraints.build_constraints(notes, K, N, by=None, tolerance=0.5,
-                                                  min_width=2.0, onset_tol=tol, offset_tol=0.5,
-                                                  onset_templates=False)
+        W0, H0, _ = constraints.build_constraints(notes, K, N, by=None, n_harmonics=25,
+                                                  tolerance=0.5, min_width=2.0, onset_tol=tol,
+                                                  offset_tol=0.5, onset_templates=False)
         res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, seed=0)
         out[label] = round(_rel_error(V, res.W, res.H), 3)
     for label, err in out.items():
@@ -133,9 +134,9 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
 
     piece, V = _toy()
     K, N = V.shape
-    W0, H0, labels = constraints.build_constraints(piece.notes, K, N, by=None, tolerance=0.5,
-                                                   min_width=2.0, offset_tol=0.5,
-                                                   onset_templates=True)
+    W0, H0, labels = constraints.build_constraints(piece.notes, K, N, by=None, n_harmonics=25,
+                                                   tolerance=0.5, min_width=2.0, offset_tol=0.5,
+                                                   onset_templates=True, onset_shape="flat")
     res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, seed=0)
     parts = separation.split_activations(res.H, labels, by="kind")
     models = separation.model_spectrograms(res.W, parts)
@@ -189,9 +190,10 @@ def constraint_widget(V=None, notes=None, n_iter: int = 50):
 
     def compute(templates, activations, onsets, tolerance, onset_tol, offset_tol, V, notes):
         K, N = V.shape
-        W0, H0, labels = constraints.build_constraints(notes, K, N, by=None, tolerance=tolerance,
-                                                       min_width=2.0, onset_tol=onset_tol,
-                                                       offset_tol=offset_tol, onset_templates=True)
+        W0, H0, labels = constraints.build_constraints(notes, K, N, by=None, n_harmonics=25,
+                                                       tolerance=tolerance, min_width=2.0,
+                                                       onset_tol=onset_tol, offset_tol=offset_tol,
+                                                       onset_templates=True, onset_shape="flat")
         pitch = (labels["kind"] == "pitch").to_numpy()
         W_rand, H_rand = nmfedu.factorization.init_random(K, N, W0.shape[1], seed=0,
                                                           scale=float(V.mean()))

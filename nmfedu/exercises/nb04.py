@@ -18,7 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mask_exponent", "with_onset_templates", "register_split", "editing_widget"]
+__all__ = ["LECTURE", "mask_exponent", "with_onset_templates", "register_split", "editing_widget"]
+
+#: The plain score-informed NMF of the lecture (Ewert & Müller 2012), every parameter spelled out,
+#: as notebook 04 uses it: one column per (hand, pitch), masks with p = 2, no decay constraint.
+LECTURE = dict(share="columns", decay_after=None, mask_exponent=2.0, n_harmonics=25,
+               tolerance=1.0, min_width=3.0, onset_tol=0.1, offset_tol=0.1, onset_templates=False,
+               n_iter=100)
 
 
 def _piece(name=None, seconds=None):
@@ -56,7 +62,7 @@ def mask_exponent(exponents=(1.0, 2.0, 8.0), name=None, seconds=None):
     from nmfedu import evaluation, separation
 
     piece, x, notes, stems = _piece(name, seconds)
-    det = separation.separate(x, piece.sr, notes, return_details=True)
+    det = separation.separate(x, piece.sr, notes, return_details=True, **LECTURE)
     out, tables = {}, {}
     for p in exponents:
         M = separation.masks(det.models, exponent=p)
@@ -96,7 +102,7 @@ def with_onset_templates(name=None, seconds=None):
     piece, x, notes, stems = _piece(name, seconds)
     out = {}
     for label, flag in (("without onset templates", False), ("with onset templates", True)):
-        est = separation.separate(x, piece.sr, notes, onset_templates=flag)
+        est = separation.separate(x, piece.sr, notes, **{**LECTURE, "onset_templates": flag})
         table = evaluation.bss_eval(stems, est)
         out[label] = round(evaluation.mean_sdr(table), 1)
         print(_sdr_line(label, table))
@@ -129,7 +135,7 @@ def register_split(split_pitch: int = 60, name=None, seconds=None):
     wrong = int(np.sum(notes["Register"] != notes["Instrument"].astype(str)))
     out = {}
     for label, by in (("by hand", "Instrument"), ("by register", "Register")):
-        est = separation.separate(x, piece.sr, notes, by=by)
+        est = separation.separate(x, piece.sr, notes, by=by, **LECTURE)
         table = evaluation.bss_eval(stems, est)
         out[label] = round(evaluation.mean_sdr(table), 1)
         print(_sdr_line(label, table))
@@ -174,7 +180,7 @@ def editing_widget(details=None, sr=None, fmax: float = 4000.0):
 
     if details is None:
         piece, x, notes, _ = _piece()
-        details = separation.separate(x, piece.sr, notes, return_details=True)
+        details = separation.separate(x, piece.sr, notes, return_details=True, **LECTURE)
         sr = piece.sr
     sr = int(sr or 22050)
     X = details.X
