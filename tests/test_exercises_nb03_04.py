@@ -68,3 +68,10 @@ def test_widgets_update_headless():
     data = fw.update(gain_left=-12.0)
     assert fw.player.value != before and data["Y"].shape == data["mask"].shape
     fw.close()
+
+
+def test_library_defaults_compares_both_models_with_the_oracle(capsys):
+    out = nb04.library_defaults(names=["mozart_sonata"], seconds=SECONDS)
+    row = out["mozart_sonata"]
+    assert set(row) == {"lecture", "defaults", "oracle"}
+    assert row["oracle"] > max(row["lecture"], row["defaults"]) - 1.0
