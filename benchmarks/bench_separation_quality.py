@@ -66,6 +66,9 @@ TARGET_GAP_DB = 2.5
 
 # one-parameter-at-a-time variants around the defaults (--sweep)
 SWEEP = {
+    "no attack columns": dict(attack_guard=None),
+    "attack_guard 0.25 s": dict(attack_guard=0.25),
+    "mask exponent 2": dict(mask_exponent=2.0),
     "no decay constraint": dict(decay_after=None),
     "decay_after 0.07 s": dict(decay_after=0.07),
     "no onset templates": dict(onset_templates=False),
@@ -79,7 +82,8 @@ SWEEP = {
     "offset_tol 0.3 s": dict(offset_tol=0.3),
     "KL divergence": dict(beta="kl"),
     "previous defaults (issue 7 start)": dict(decay_after=None, share="columns", n_harmonics=25,
-                                              onset_templates=False, onset_after=0.1),
+                                              onset_templates=False, onset_after=0.1,
+                                              attack_guard=None, mask_exponent=2.0),
 }
 
 

@@ -45,6 +45,16 @@ every iteration (:func:`nmfedu.constraints.decay_segments`,
 multiplicative update: the loss is no longer guaranteed to fall at every
 iteration, but zeros stay zeros. ``decay_after=None`` switches it off.
 
+**Attack columns.** The hammer noise at an attack is broadband, which
+harmonic templates cannot model; its bins are then split by whatever model
+happens to be nearest. With ``attack_guard`` (seconds, default 0.15) every
+group gets one broadband column (:func:`attack_columns`): 1 on every bin
+outside the harmonic bands of the *other* groups' pitches (exact zeros
+inside them), active only around the group's onsets that have no onset of
+another group within ``attack_guard`` — there the attack's owner is known.
+(Flat onset templates per pitch without these two restrictions cost
+2–10 dB on the real pieces.) ``attack_guard=None`` switches them off.
+
 **Compression.** ``compression="log"`` factorises ``log(1 + γ V)`` instead of
 ``V`` and builds the masks from that model; a log model is not additive in
 the linear domain, so its masks are less accurate: on the bundled pieces the
@@ -53,30 +63,29 @@ The default is linear magnitude.
 
 **Defaults** (measured on the five bundled pieces against the oracle ideal
 ratio mask, ``benchmarks/bench_separation_quality.py --sweep``, whose
-docstring has the table): harmonic bands of ±1 semitone but at least ±3 bins
-(the Hann main lobe; without it the low left-hand notes lose ~20 % of their
-energy outside the templates), 60 harmonics (all partials up to Nyquist; 25
-cost up to 0.26 dB), onset/offset tolerances of 0.1 s (0.3 s or more costs up
-to 2.5 dB on the Joplin rag), the decay constraint with ``decay_after=0.05``
-on pitch and onset columns (without it the gaps of the toy and the Chopin
-mazurka grow by 1.3 and 1.9 dB),
-*harmonic* onset templates (``onset_shape="harmonic"``: a second column per
-pitch with the same exact zeros and flat harmonic amplitudes, active from
-0.05 s before to ``onset_after=0.07`` s after each onset; it models the
-bright attack: 0.5–1.9 dB better on the toy, Mozart and Schumann, 0.2 dB
-worse on Chopin; ending at
-0.1 s instead costs 0.6 dB on Chopin; *flat* onset templates, unconstrained
-in frequency, take the other hand's energy at common onsets and cost
-2–10 dB on the real pieces), Frobenius loss (KL is 0.1–0.45 dB better on
-the four real pieces — with the decay constraint it no longer collapses on
-the Chopin mazurka — but 1.5 dB worse on the toy),
-100 iterations (200: within 0.3 dB, 0.03 dB better on average), mask
-exponent 2 (1.5: mean 0.05 dB worse) and proportional sharing of shared
-pitches. Mean gap to the oracle over the five pieces: 3.64 dB (worst 5.06,
-toy) with the previous defaults (25 harmonics, no decay constraint, no
-onset templates, per-group columns), 2.50 dB (worst 3.20, toy) with these.
-:func:`nmfedu.constraints.build_constraints` keeps its own defaults (no
-onset templates, ``onset_after=0.1``) for notebooks 03 and 06.
+docstring has the table and the sweep): harmonic bands of ±1 semitone but
+at least ±3 bins (the Hann main lobe; without it the low left-hand notes
+lose ~20 % of their energy outside the templates), 60 harmonics (all
+partials up to Nyquist), onset/offset tolerances of 0.1 s (0.3 s or more
+costs up to 2.5 dB on the Joplin rag), the decay constraint with
+``decay_after=0.05`` on pitch and onset columns (without it NMF drifts on
+the Chopin mazurka), *harmonic* onset templates (``onset_shape="harmonic"``:
+a second column per pitch with the same exact zeros and flat harmonic
+amplitudes, active from 0.05 s before to ``onset_after=0.07`` s after each
+onset, modelling the bright attack; until 0.1 s is worse on the toy and
+Chopin; *flat* ones cost 2–10 dB), attack columns with
+``attack_guard=0.15`` (toy 3.15 → 2.46 dB, Mozart 2.68 → 2.41 dB), Frobenius
+loss (KL is better on the four real pieces but 1.3 dB worse on the toy),
+100 iterations (200 is *worse* on the toy, by 0.5 dB, better on Chopin),
+mask exponent 1.75 (between the magnitude ratio, 1, and the Wiener-like
+power ratio, 2; 2 leaves the toy at 2.52 dB) and proportional sharing of
+shared pitches. Mean gap to the oracle over the five pieces: 3.64 dB (worst
+5.06, toy) with the previous defaults (25 harmonics, no decay constraint,
+no onset or attack columns, per-group columns, exponent 2), 2.27 dB (worst
+2.46, toy) with these — every bundled piece within 2.5 dB, by a small
+margin on the toy. :func:`nmfedu.constraints.build_constraints` keeps its
+own defaults (no onset templates, ``onset_after=0.1``) for notebooks 03
+and 06.
 
 Used by: notebook 04 (left/right-hand separation), notebook 06 (NAE
 separation reuses :func:`split_activations` … :func:`resynthesize`), and
@@ -103,6 +112,7 @@ __all__ = [
     "apply_masks",
     "resynthesize",
     "to_mono",
+    "attack_columns",
     "separate",
 ]
 
@@ -111,11 +121,12 @@ __all__ = [
 SEPARATION_DEFAULTS = dict(
     n_iter=100,
     beta="frobenius",
-    mask_exponent=2.0,
+    mask_exponent=1.75,
     compression=None,
     gamma=1.0,
     share="proportional",
     decay_after=0.05,
+    attack_guard=0.15,
     onset_templates=True,
     onset_shape="harmonic",
     onset_after=0.07,
@@ -369,6 +380,72 @@ def to_mono(x, name: str = "x"):
     return x
 
 
+def attack_columns(notes, labels, W0, N: int, *, by: str = "Instrument", sr: float = _c.SR,
+                   hop_length: int = HOP_LENGTH, guard: float = 0.15,
+                   before: float = _c.DEFAULTS["onset_before"], after: float = 0.07):
+    """Broadband attack columns, one per group, for the noise of isolated attacks.
+
+    The hammer noise of an attack is broadband; harmonic templates cannot
+    model it, and a flat onset template per pitch takes the other hand's
+    energy whenever both hands strike together. An attack column is safe
+    where ownership is clear: column ``g`` is 1 on every frequency bin that
+    no harmonic band of another group's pitches covers (exact zeros there,
+    from the pitch columns of ``W0``), and its activation is 1 from
+    ``before`` seconds before to ``after`` seconds after each onset of ``g``
+    that has no onset of another group within ``guard`` seconds, 0 elsewhere.
+
+    Parameters
+    ----------
+    notes : DataFrame
+        Note table with group column ``by``.
+    labels, W0 : DataFrame, ndarray (K, R)
+        From :func:`nmfedu.constraints.build_constraints` (any ``by``).
+    N : int
+        Number of frames.
+    guard, before, after : float
+        Seconds.
+
+    Returns
+    -------
+    W : ndarray (K, G'), H : ndarray (G', N), labels : DataFrame
+        One column per group that has at least one isolated onset;
+        labels have ``pitch`` −1, ``kind`` ``"attack"`` and the group.
+
+    Used by :func:`separate` (``attack_guard``).
+    """
+    import pandas as pd
+
+    notes = _c.check_notes(notes, by=by)
+    W0 = np.asarray(W0, dtype=float)
+    N = _c._positive_int(N, "N")
+    frame_res = _c._positive_int(hop_length, "hop_length") / _c._positive(sr, "sr")
+    guard = _c._positive(guard, "guard", allow_zero=True)
+    group = notes[by].astype(str).to_numpy()
+    starts = notes["Start"].to_numpy(float)
+    pitch_rows = (labels["kind"].astype(str) == "pitch").to_numpy()
+    lab_pitch = labels["pitch"].to_numpy(int)
+    W_cols, H_rows, rows = [], [], []
+    for g in _groups_in_order(group):
+        mine, other = starts[group == g], starts[group != g]
+        h = np.zeros(N)
+        for t in np.unique(mine):
+            if other.size and np.min(np.abs(other - t)) < guard:
+                continue
+            lo, hi = _c._frame_range(t - before, t + after, N, frame_res)
+            if lo <= hi:
+                h[lo:hi + 1] = 1.0
+        if not h.any():
+            continue
+        others = np.isin(lab_pitch, notes["Pitch"].to_numpy(int)[group != g]) & pitch_rows
+        W_cols.append(np.where((W0[:, others] > 0).any(axis=1), 0.0, 1.0))
+        H_rows.append(h)
+        rows.append((-1, "attack", g))
+    K = W0.shape[0]
+    return (np.stack(W_cols, axis=1) if W_cols else np.zeros((K, 0)),
+            np.stack(H_rows) if H_rows else np.zeros((0, N)),
+            pd.DataFrame(rows, columns=["pitch", "kind", "group"]))
+
+
 @dataclass
 class SeparationDetails:
     """Everything :func:`separate` computed (``return_details=True``), for notebooks.
@@ -411,6 +488,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
              gamma: float = SEPARATION_DEFAULTS["gamma"],
              share: str = SEPARATION_DEFAULTS["share"],
              decay_after: float | None = SEPARATION_DEFAULTS["decay_after"],
+             attack_guard: float | None = SEPARATION_DEFAULTS["attack_guard"],
              n_harmonics: int = _c.DEFAULTS["n_harmonics"],
              tolerance: float = _c.DEFAULTS["tolerance"],
              min_width: float = _c.DEFAULTS["min_width"],
@@ -455,6 +533,10 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         activation may only decrease (:func:`nmfedu.constraints.decay_segments`,
         imposed after every iteration by :func:`nmfedu.constraints.project_decay`).
         None: no decay constraint (the plain Ewert & Müller model).
+    attack_guard : float or None
+        Add one broadband *attack* column per group (:func:`attack_columns`,
+        module docstring), active around the group's onsets with no onset of
+        another group within ``attack_guard`` seconds. None: no attack columns.
     n_harmonics, tolerance, min_width, onset_tol, offset_tol, onset_templates, onset_shape,
     onset_before, onset_after
         Constraint parameters, see :func:`nmfedu.constraints.build_constraints`
@@ -509,9 +591,19 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
                    onset_before=onset_before, onset_after=onset_after)
     W0, H0, labels = _c.build_constraints(notes, K, N, by=by if share == "columns" else None,
                                           sr=sr, hop_length=hop_length, **cparams)
+    score_labels = labels
+    if attack_guard is not None and by is not None:
+        Wa, Ha, la = attack_columns(notes, labels, W0, N, by=by, sr=sr, hop_length=hop_length,
+                                    guard=attack_guard, before=onset_before, after=onset_after)
+        if len(la):
+            import pandas as pd
+
+            W0 = np.hstack([W0, Wa])
+            H0 = np.vstack([H0, Ha])
+            labels = pd.concat([labels, la], ignore_index=True)
     callback = None
     if decay_after is not None:
-        segments = _c.decay_segments(notes, labels, N, by=by if share == "columns" else None,
+        segments = _c.decay_segments(notes, score_labels, N, by=by if share == "columns" else None,
                                      sr=sr, hop_length=hop_length, after=decay_after)
 
         def callback(it, W_, H_, loss_):     # H_ is nmf's live array: project it in place
@@ -522,9 +614,12 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     if share == "columns":
         H_parts = split_activations(H, labels, by="group")
     else:
-        shares = proportional_shares(notes, labels, N, by=by, sr=sr, hop_length=hop_length,
+        shares = proportional_shares(notes, score_labels, N, by=by, sr=sr, hop_length=hop_length,
                                      onset_tol=onset_tol, offset_tol=offset_tol,
                                      onset_before=onset_before, onset_after=onset_after)
+        extra = labels["group"].astype(str).to_numpy()[len(score_labels):]
+        shares = {g: np.vstack([sh, (extra == g)[:, None] * np.ones((1, N))])
+                  for g, sh in shares.items()}
         H_parts = split_activations(H, labels, shares=shares)
     models = model_spectrograms(W, H_parts)
     mask_dict = masks(models, exponent=mask_exponent)
@@ -544,7 +639,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     loss = list(np.atleast_1d(np.asarray(getattr(result, "loss", []), dtype=float)))
     params = dict(by=by, sr=sr, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, beta=beta,
                   mask_exponent=mask_exponent, compression=compression, gamma=gamma, share=share,
-                  decay_after=decay_after, seed=seed, **cparams)
+                  decay_after=decay_after, attack_guard=attack_guard, seed=seed, **cparams)
     return SeparationDetails(signals=signals, X=X, V=V, W0=W0, H0=H0, W=W, H=H, labels=labels,
                              H_parts=H_parts, models=models, masks=mask_dict, loss=loss,
                              n_iter=int(getattr(result, "n_iter", n_iter)), params=params,

@@ -242,3 +242,39 @@ def test_decay_constraint_holds_and_can_be_switched_off(toy, details):
     assert plain.params["decay_after"] is None
     assert any(np.any(np.diff(plain.H[r, a:b]) > 0) for r, a, b in segs)
     np.testing.assert_allclose(sum(plain.signals.values()), x, atol=1e-6 * np.abs(x).max())
+
+
+def test_attack_columns_avoid_other_groups_bands_and_shared_onsets():
+    import pandas as pd
+
+    notes = pd.DataFrame({"Start": [0.25, 1.0, 1.0, 2.0], "Duration": [0.5] * 4,
+                          "Pitch": [48, 50, 72, 74], "Velocity": [80] * 4,
+                          "Instrument": ["left", "left", "right", "right"]})
+    K, N = 1025, 120
+    W0, H0, labels = C.build_constraints(notes, K, N, sr=SR)
+    Wa, Ha, la = S.attack_columns(notes, labels, W0, N, sr=SR, guard=0.15)
+    assert list(la["group"]) == ["left", "right"] and set(la["kind"]) == {"attack"}
+    right_bands = (W0[:, (labels["group"] == "right").to_numpy()] > 0).any(axis=1)
+    assert np.all(Wa[right_bands, 0] == 0) and np.all(Wa[~right_bands, 0] == 1)
+    frame_res = 512 / SR
+    t = np.arange(N) * frame_res
+    # left: only the onset at 0.25 s is isolated; right: only the one at 2.0 s
+    assert np.all(Ha[0, t > 0.5] == 0) and Ha[0, np.argmin(abs(t - 0.25))] == 1
+    assert np.all(Ha[1, t < 1.5] == 0) and Ha[1, np.argmin(abs(t - 2.0))] == 1
+
+
+def test_separate_with_and_without_attack_columns(toy, details):
+    pytest.importorskip("nmfedu.factorization")
+    x, _, notes = toy
+    # the hands' onsets are 0.1 s apart: none is isolated with the default guard
+    assert "attack" not in set(details.labels["kind"])
+    assert details.params["attack_guard"] == S.SEPARATION_DEFAULTS["attack_guard"]
+    plain = S.separate(x, SR, notes, n_iter=10, attack_guard=None, return_details=True)
+    assert "attack" not in set(plain.labels["kind"])
+    for share in ("columns", "proportional"):
+        d = S.separate(x, SR, notes, n_iter=10, share=share, attack_guard=0.05,
+                       return_details=True)
+        assert list(d.labels["kind"]).count("attack") == 2
+        assert np.all(d.W[d.W0 == 0] == 0) and np.all(d.H[d.H0 == 0] == 0)
+        np.testing.assert_allclose(sum(d.signals.values()), x, atol=1e-6 * np.abs(x).max())
+        np.testing.assert_allclose(sum(d.masks.values()), 1.0, atol=1e-12)
