@@ -16,40 +16,42 @@ every piece. The last line says whether it is met.
 
 Measured (2026-11-24, after issue 7's second round, OPENBLAS_NUM_THREADS=1;
 mean SDR in dB over left/right; gap = oracle − method). "previous" = the
-defaults before that round (25 harmonics, no decay constraint, no onset
-templates, per-group columns; the ``--sweep`` row "previous defaults"):
+defaults before that round (25 harmonics, no decay constraint, no onset or
+attack columns, per-group columns, mask exponent 2; the ``--sweep`` row
+"previous defaults"):
 
 | piece | oracle IRM | NMF (default) | gap | NMF previous | gap | NMF log(1+V) | gap |
 |---|---|---|---|---|---|---|---|
-| toy | 21.81 | 18.61 | 3.20 | 16.74 | 5.06 | 14.22 | 7.59 |
-| mozart_sonata | 18.32 | 15.57 | 2.74 | 15.24 | 3.08 | 13.04 | 5.28 |
-| schumann_polonaise | 17.36 | 15.06 | 2.30 | 14.36 | 3.00 | 11.45 | 5.91 |
-| chopin_mazurka | 17.91 | 15.52 | 2.40 | 13.18 | 4.74 | 10.37 | 7.54 |
-| joplin_rag | 14.32 | 12.44 | 1.88 | 12.01 | 2.31 | 9.27 | 5.05 |
+| toy | 21.81 | 19.35 | 2.46 | 16.74 | 5.06 | 13.46 | 8.34 |
+| mozart_sonata | 18.32 | 15.90 | 2.41 | 15.24 | 3.08 | 13.19 | 5.13 |
+| schumann_polonaise | 17.36 | 15.14 | 2.23 | 14.36 | 3.00 | 11.83 | 5.53 |
+| chopin_mazurka | 17.91 | 15.51 | 2.41 | 13.18 | 4.74 | 10.59 | 7.33 |
+| joplin_rag | 14.32 | 12.46 | 1.87 | 12.01 | 2.31 | 9.06 | 5.05 |
 
-The 2.5 dB target is met on schumann_polonaise, chopin_mazurka and joplin_rag
-(worst gap 3.20 dB on the toy, mean 2.50 dB; previously worst 5.06, mean
-3.64). What changed: the decay constraint (activations only decrease between
-onsets: without it 3.19 mean, Chopin 4.27), harmonic onset templates ending
-0.07 s after the onset (without them 3.09 mean, toy 5.13), proportional
-sharing (per-group columns 2.62 mean), 60 harmonics (25: 2.60 mean).
-Sweep around the new defaults (gaps toy/mozart/schumann/chopin/joplin):
-n_iter 200 3.18/2.74/2.33/2.09/2.02 (mean 2.47); KL 4.68/2.62/2.22/1.97/1.43
-(2.58, no longer collapses on Chopin but 1.5 dB worse on the toy); mask
-exponent 1.5 3.12/2.63/2.47/2.52/1.99 (2.55); flat onset templates
-2.29/7.86/9.77/11.83/5.71. Tried in a scratch script and not adopted (gaps
-with the earlier defaults): log compression, V^p for p = 0.5, 0.67, 1.5
-(masks (WH)^(2/p); mean 5.9, 4.7, 4.0), β = 0.5 and 1.5 (toy 3.5 with β = 0.5
-but Chopin collapses to 10 dB), offset_tol 0.3–0.5 s (Joplin +2.5 dB),
-frequency-smoothed models as a mask floor (mixed, mean ±0), n_iter 500
-(Chopin drifts to 8.4 dB without the decay constraint).
+The 2.5 dB target is met on every piece (worst gap 2.46 dB on the toy, mean
+2.27 dB; previously worst 5.06, mean 3.64) — with a small margin on the toy,
+Mozart and Chopin (0.04–0.09 dB). Gaps of the sweep around the new defaults
+(toy / mozart / schumann / chopin / joplin, mean):
 
-Upper bound of this model class (scratch, no mixture involved): fitting each
-hand's own stem with its own constrained columns (Frobenius, 200 iterations)
-and masking with those models leaves a gap of 3.5 dB on the toy and 2.55 dB
-on Mozart (2.2 and 1.55 dB with unconstrained templates): one stationary
-harmonic template per pitch cannot represent the decaying piano spectra of
-the toy well enough for 2.5 dB, whatever the activations.
+- no attack columns: 3.15 / 2.68 / 2.37 / 2.44 / 1.92 (2.51)
+- no decay constraint: 3.61 / 2.26 / 2.60 / 4.47 / 2.08 (3.00)
+- no onset templates: 4.35 / 2.90 / 2.91 / 2.18 / 1.85 (2.84)
+- onset templates until 0.1 s: 3.49 / 2.59 / 2.22 / 3.01 / 2.12 (2.69)
+- flat onset templates: 2.59 / 10.27 / 9.88 / 11.96 / 5.76 (8.09)
+- per-group columns: 2.46 / 2.41 / 2.54 / 2.58 / 1.88 (2.37)
+- mask exponent 2: 2.52 / 2.48 / 2.15 / 2.37 / 1.83 (2.27); 1.5: 2.41 / 2.36 /
+  2.34 / 2.49 / 1.94 (2.31); 1: worst 2.86
+- 25 harmonics: 2.53 / 2.41 / 2.31 / 2.48 / 2.21 (2.39)
+- n_iter 200: 2.94 / 2.41 / 2.24 / 2.09 / 1.94 (2.32) — the toy is sensitive
+  to the number of iterations
+- KL divergence: 3.74 / 2.24 / 2.11 / 1.90 / 1.39 (2.28)
+
+Tried in a scratch script and not adopted (gaps with the earlier defaults):
+log compression, V^p for p = 0.5, 0.67, 1.5 (masks (WH)^(2/p); mean 5.9, 4.7,
+4.0), β = 0.5 and 1.5 (toy 3.5 with β = 0.5 but Chopin collapses to 10 dB),
+offset_tol 0.3–0.5 s (Joplin +2.5 dB), frequency-smoothed models as a mask
+floor (mean ±0), n_iter 500 (Chopin drifts to 8.4 dB without the decay
+constraint), wider bands (±2–3 semitones) for the onset columns (worse).
 """
 from __future__ import annotations
 
