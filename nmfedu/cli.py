@@ -89,8 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     sep.add_argument("--min-width", type=float, default=C["min_width"],
                      help="minimum half-width of the harmonic bands in bins")
     sep.add_argument("--onset-templates", choices=["off", "flat", "harmonic"],
-                     default=C["onset_shape"] if C["onset_templates"] else "off",
-                     help="onset templates per pitch: off (default), flat (broadband) or harmonic")
+                     default=S["onset_shape"] if S["onset_templates"] else "off",
+                     help="onset templates per pitch: off, flat (broadband) or harmonic "
+                          f"(default {S['onset_shape'] if S['onset_templates'] else 'off'}, "
+                          "as nmfedu.separate)")
     sep.add_argument("--seed", type=int, default=0)
     return parser
 
