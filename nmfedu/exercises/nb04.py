@@ -24,10 +24,11 @@ __all__ = ["LECTURE", "mask_exponent", "with_onset_templates", "register_split",
            "editing_widget"]
 
 #: The plain score-informed NMF of the lecture (Ewert & Müller 2012), every parameter spelled out,
-#: as notebook 04 uses it: one column per (hand, pitch), masks with p = 2, no decay constraint.
-LECTURE = dict(share="columns", decay_after=None, mask_exponent=2.0, n_harmonics=25,
-               tolerance=1.0, min_width=3.0, onset_tol=0.1, offset_tol=0.1, onset_templates=False,
-               n_iter=100)
+#: as notebook 04 uses it: one column per (hand, pitch), masks with p = 2, no decay constraint,
+#: no onset or attack columns.
+LECTURE = dict(share="columns", decay_after=None, attack_guard=None, mask_exponent=2.0,
+               n_harmonics=25, tolerance=1.0, min_width=3.0, onset_tol=0.1, offset_tol=0.1,
+               onset_templates=False, n_iter=100)
 
 
 def _piece(name=None, seconds=None):
