@@ -28,7 +28,8 @@ __all__ = ["LECTURE", "mask_exponent", "with_onset_templates", "register_split",
 #: no onset or attack columns.
 LECTURE = dict(share="columns", decay_after=None, attack_guard=None, mask_exponent=2.0,
                n_harmonics=25, tolerance=1.0, min_width=3.0, onset_tol=0.1, offset_tol=0.1,
-               onset_templates=False, n_iter=100)
+               onset_templates=False, onset_shape="flat", onset_before=0.05, onset_after=0.1,
+               n_iter=100)
 
 
 def _piece(name=None, seconds=None):
