@@ -14,7 +14,7 @@ LOCK    = requirements/lock.txt
 NB     ?= notebooks/[0-9]*.ipynb
 SANITIZE = tests/nbval_sanitize.cfg
 NO_BROWSER ?=
-LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,)
+LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,) $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # The notebooks' matrices are small: one BLAS thread per process is as fast, gives the same
 # numbers on every machine, and avoids a >10x slowdown when the kernel, JupyterLab, a browser
@@ -45,6 +45,7 @@ $(STAMP): pyproject.toml $(LOCK) | check-python
 setup: check-python $(STAMP)
 
 lab: setup
+	@$(if $(NO_BROWSER),echo "Open the URL printed below; the series starts at .../lab/tree/notebooks/00_index.ipynb (same token).",true)
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/00_index.ipynb
 
 test: setup
