@@ -231,45 +231,15 @@ def gradient_descent_widget(lr=1e-2, n_iter=100):
                                      title="Learning rate")
 
 
-def nb01_gradient_widget():
-    """Notebook 01's widget on its toy problem (12 × 16, two tones, W fixed)."""
-    rng = np.random.default_rng(1)
-    W = np.zeros((12, 2))
-    W[[2, 4, 6, 8, 10], 0] = [1.0, 0.6, 0.4, 0.3, 0.2]
-    W[[4, 8], 1] = [1.0, 0.5]
-    H = np.zeros((2, 16))
-    H[0, 1:9] = np.linspace(1.0, 0.3, 8)
-    H[1, 6:15] = np.linspace(0.9, 0.2, 9)
-    V = W @ H + 0.05 * rng.random((12, 16))
-    W = W + 0.1 * rng.random((12, 2))
-    H0 = np.random.default_rng(0).random((2, 16))
-    return widgets.gradient_descent_figure(V, W, H0, gamma=0.3, n_iter=100,
-                                           reference={"best H (any sign)": 0.1, "best H ≥ 0": 0.11})
-
-
-def nb02_piano_widget():
-    """Notebook 02's recording widget (toy piano recording, R = 5, float32, pitch labels)."""
-    from nmfedu import data, spectrogram
-    piece = data.load(data.TOY)
-    V = np.abs(spectrogram.stft(piece.x))
-    return widgets.nmf_figure(V, R=5, n_iter=200, seed=0, max_rank=8, sr=piece.sr, fmax=2500,
-                              log=True, notes=piece.notes, dtype=np.float32, figsize=(11, 5.4))
-
-
 # --------------------------------------------------------------------------- the registry
-register("toy NMF: rank/iterations/seed", toy_nmf_widget,
+register("example: toy NMF rank/iterations/seed", toy_nmf_widget,
          [dict(R=4), dict(R=5), dict(n_iter=200), dict(seed=1), dict(R=3, n_iter=50, seed=0),
           dict(R=4)])
-register("spectrogram NMF: rank/iterations", spectrogram_nmf_widget,
+register("example: spectrogram NMF rank/iterations", spectrogram_nmf_widget,
          [dict(R=3), dict(R=8), dict(n_iter=100), dict(R=5, n_iter=50), dict(R=3)])
-register("01 gradient descent: learning rate (Run)", gradient_descent_widget,
+register("example: gradient descent learning rate (Run)", gradient_descent_widget,
          [dict(lr=1e-3), dict(lr=1e-1), dict(n_iter=500), dict(lr=1e-2, n_iter=100)],
          slow_ms=2000.0)
-register("01 gradient_descent_figure (toy H)", nb01_gradient_widget,
-         [dict(gamma=0.01), dict(n_iter=1000), dict(gamma=0.8, n_iter=100), dict(project=True),
-          dict(gamma=0.3, project=False)])
-register("02 nmf_figure (piano, notes)", nb02_piano_widget,
-         [dict(seed=1), dict(R=8), dict(n_iter=1000), dict(R=5, n_iter=200, seed=0)])
 register("05 NAE training (Run)", "nmfedu.demos.nb05:training_widget",
          [dict(R=3), dict(lr=3e-7), dict(adaptive=True), dict(n_epochs=500), dict(R=5)],
          slow_ms=3000.0)

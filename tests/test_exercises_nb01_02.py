@@ -13,17 +13,9 @@ from nmfedu.exercises import nb01, nb02, show  # noqa: E402
 @pytest.fixture(scope="module")
 def toy():
     """The toy problem of notebooks 01 and 02 (two harmonic tones an octave apart)."""
-    K, N, R = 12, 16, 2
-    rng = np.random.default_rng(1)
-    W_true = np.zeros((K, R))
-    W_true[[2, 4, 6, 8, 10], 0] = [1.0, 0.6, 0.4, 0.3, 0.2]
-    W_true[[4, 8], 1] = [1.0, 0.5]
-    H_true = np.zeros((R, N))
-    H_true[0, 1:9] = np.linspace(1.0, 0.3, 8)
-    H_true[1, 6:15] = np.linspace(0.9, 0.2, 9)
-    V = W_true @ H_true + 0.05 * rng.random((K, N))
-    W = W_true + 0.1 * rng.random((K, R))
-    H0 = np.random.default_rng(0).random((R, N))
+    from nmfedu.demos.nb01 import toy_problem
+    t = toy_problem()
+    V, W, H0 = t["V"], t["W"], t["H0"]
     return V, W, H0
 
 

@@ -284,14 +284,9 @@ def test_decomposition_figure_accepts_tuples_and_rejects_others():
 
 
 def _toy_gd_problem():
-    rng = np.random.default_rng(1)
-    W = np.zeros((12, 2))
-    W[[2, 4, 6, 8, 10], 0] = [1.0, 0.6, 0.4, 0.3, 0.2]
-    W[[4, 8], 1] = [1.0, 0.5]
-    H = np.zeros((2, 16))
-    H[0, 1:9] = np.linspace(1.0, 0.3, 8)
-    H[1, 6:15] = np.linspace(0.9, 0.2, 9)
-    return W @ H + 0.05 * rng.random((12, 16)), W + 0.1 * rng.random((12, 2)), rng.random((2, 16))
+    from nmfedu.demos.nb01 import toy_problem
+    t = toy_problem()
+    return t["V"], t["W"], t["H0"]
 
 
 def test_gradient_descent_figure_marks_negatives_and_projects():
