@@ -201,6 +201,18 @@ def _axis_spec(kind, shape, sr, hop_length, n_fft, labels):
     return dict(extent=extent, xlabel=xlabel, ylabel=ylabel, ticks=ticks)
 
 
+def _label_capacity(ax, which):
+    """How many tick labels fit along the x or y axis of ``ax`` without overlapping
+    (one label per 1.3 font heights of the axis length)."""
+    from matplotlib.font_manager import FontProperties
+
+    box = ax.get_position()
+    width, height = ax.figure.get_size_inches()
+    length_pt = 72.0 * (box.width * width if which == "x" else box.height * height)
+    size = FontProperties(size=mpl.rcParams[f"{which}tick.labelsize"]).get_size_in_points()
+    return max(2, int(length_pt // (1.3 * size)))
+
+
 def _set_ticks(ax, spec, labels):
     """Index ticks (thinned to at most ``_MAX_TICK_LABELS``) with optional labels."""
     if spec["ticks"] is None:
@@ -214,7 +226,7 @@ def _set_ticks(ax, spec, labels):
     text = template_labels(labels) if labels is not None else [str(i) for i in range(n)]
     if len(text) != n:
         raise ValueError(f"labels must have one entry per template ({n}), got {len(text)}")
-    step = max(1, int(np.ceil(n / _MAX_TICK_LABELS)))
+    step = max(1, int(np.ceil(n / min(_MAX_TICK_LABELS, _label_capacity(ax, which)))))
     pos = np.arange(0, n, step)
     shown = [text[i] for i in pos]
     if which == "x":
