@@ -135,8 +135,9 @@ def template_labels(labels) -> list[str]:
     ----------
     labels : sequence of int or str, or pandas.DataFrame
         MIDI pitches (→ ``'G3 (55)'``), ready-made strings, or the labels table of
-        :mod:`nmfedu.constraints` (columns ``pitch``, ``kind`` in {"pitch", "onset"},
-        optional ``group``), whose onset templates become ``'G3 on'``.
+        :mod:`nmfedu.constraints` / :func:`nmfedu.separate` (columns ``pitch``, ``kind``,
+        optional ``group``): onset templates become ``'G3 on'``, columns without a pitch
+        (e.g. the attack columns of :func:`nmfedu.separate`) ``'<group> <kind>'``.
 
     Returns
     -------
@@ -146,9 +147,15 @@ def template_labels(labels) -> list[str]:
         if "pitch" not in labels.columns:
             raise ValueError("labels table must have a 'pitch' column")
         kinds = labels["kind"] if "kind" in labels.columns else ["pitch"] * len(labels)
+        groups = labels["group"] if "group" in labels.columns else [""] * len(labels)
         out = []
-        for p, kind in zip(labels["pitch"], kinds):
-            out.append(f"{note_name(p)} on" if kind == "onset" else pitch_label(p))
+        for p, kind, group in zip(labels["pitch"], kinds, groups):
+            if kind == "onset":
+                out.append(f"{note_name(p)} on")
+            elif kind == "pitch":
+                out.append(pitch_label(p))
+            else:  # a column without a pitch, e.g. a hand's broadband attack column
+                out.append(f"{group} {kind}".strip())
         return out
     out = []
     for item in labels:

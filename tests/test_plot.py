@@ -273,3 +273,15 @@ def test_score_and_spectrogram_share_the_time_axis():
     assert axes["V"].get_xlabel() == "Time (s)" and axes["V"].get_ylabel() == "Frequency (Hz)"
     assert axes["roll"].get_ylabel() == "Pitch (MIDI)"
     assert len(axes["V"].lines) == 4  # the partials of the one B3 note
+
+
+def test_decomposition_of_a_default_separation_plots_with_its_labels():
+    """separate()'s details (with attack columns that have no pitch) plot with their labels."""
+    from nmfedu import data, plot as nplot, separation
+    piece = data.load(data.TOY)
+    d = separation.separate(piece.x, piece.sr, piece.notes, return_details=True)
+    text = nplot.template_labels(d.labels)
+    assert len(text) == d.W.shape[1]
+    assert any("attack" in t for t in text) or "attack" not in set(d.labels["kind"])
+    fig, axes, _ = nplot.plot_decomposition(d.V, d.W, d.H, labels=d.labels, fmax=2000)
+    assert axes["W"].get_xlabel()
