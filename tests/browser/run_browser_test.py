@@ -714,6 +714,15 @@ def check_notebook(context, server: Server, rel: str, args, tab: dict) -> Result
             res.fail(f"notebook or its kernel not ready within {args.load_budget:.0f} s")
             return res
 
+        # Restarting a kernel that is still starting up kills it mid-import, and the page can
+        # lose its kernel connection (status "unknown", cells stuck at [*]): wait until the
+        # notebook's first kernel is idle before "restart and run all".
+        if not wait_for(lambda: page.evaluate("() => window.__nmf.kernelStatus()") == "idle",
+                        args.load_budget, 0.25):
+            status = page.evaluate("() => window.__nmf.kernelStatus()")
+            res.fail(f"kernel not idle within {args.load_budget:.0f} s after opening (status {status})")
+            return res
+
         cmd = page.evaluate("() => window.__nmf.startRunAll()")
         if not accept_dialog(page, 20):
             res.fail(f"no restart dialog after {cmd}")
