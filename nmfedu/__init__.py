@@ -37,10 +37,12 @@ _EXPORTS = {
     "build_constraints": "constraints",
     "bss_eval": "evaluation",
     "separate": "separation",
+    "separate_drums": "drums",
 }
 _SUBMODULES = {
     "factorization", "constraints", "separation", "evaluation", "nae", "score",
     "spectrogram", "data", "plot", "widgets", "audio", "exercises", "demos", "cli",
+    "drums", "mosaic", "nmfd", "reconstruction",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
