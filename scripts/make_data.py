@@ -17,7 +17,8 @@ Usage::
     .venv/bin/python scripts/make_data.py --check    # rebuild in a temp dir, compare with data/hashes.json
     .venv/bin/python scripts/make_data.py --out DIR  # build elsewhere
 
-Used by: ``make data``; the files it writes are read by :mod:`nmfedu.data` (notebooks 01–08).
+Used by: ``make data``; the files it writes are read by :mod:`nmfedu.data` (notebooks 01–08),
+:mod:`nmfedu.drums` and :mod:`nmfedu.mosaic` (notebook 09: drum grooves and the mosaicing source).
 """
 from __future__ import annotations
 
@@ -336,8 +337,254 @@ def build_piece(cfg, out: Path, workdir: Path):
     return meta
 
 
+# --------------------------------------------------------------------------- drums (notebook 09)
+# Drum grooves for score-informed drum separation (NMFD). Each bar is written on a grid of
+# 16 sixteenth notes per instrument: "." rest, "g" ghost note (velocity 32), "x" normal (84),
+# "X" accent (120); for the hi-hat "o"/"O" is the OPEN hi-hat (GM 46, normal/accented),
+# every other hi-hat hit the closed one (GM 42). Kick = GM 36, snare = GM 38.
+DRUM_VELOCITY = {"g": 32, "x": 84, "X": 120, "o": 84, "O": 120}
+DRUM_PITCH = {"kick": 36, "snare": 38, "hihat": 42}
+DRUM_HIT_S = 0.1          # Duration written for a hit (drum notes ring regardless)
+DRUM_TAIL = 0.75          # s after the last hit
+GROOVES = [
+    dict(
+        name="rock_groove", bpm=120,
+        title="Rock groove with a snare fill",
+        description=("Two bars of a rock beat (eighth-note hi-hats accented on the beats, "
+                     "snare backbeat on 2 and 4 with ghost notes between, kick on 1 and 3 with "
+                     "a pickup), an open hi-hat at the end of bar 2, then a one-bar sixteenth-"
+                     "note snare fill that grows from ghost notes to accents, closed by kick and "
+                     "open hi-hat on the next downbeat."),
+        bars=[
+            {"hihat": "X.x.X.x.X.x.X.x.", "snare": "....X..g....X...", "kick": "X.......X.x....."},
+            {"hihat": "X.x.X.x.X.x.X.o.", "snare": "....X..g.g..X...", "kick": "X.....x.X.x....."},
+            {"hihat": "X.x.X.x.........", "snare": "....X...gxgxxXXX", "kick": "X.......X...X..."},
+            {"hihat": "O...............", "snare": "................", "kick": "X..............."},
+        ],
+    ),
+    dict(
+        name="funk_groove", bpm=100,
+        title="Funk groove with sixteenth hi-hats and ghost notes",
+        description=("Sixteenth-note hi-hats with accents on the eighths and an open hi-hat on "
+                     "the 'and' of 4, a syncopated kick, snare backbeat with many ghost notes, "
+                     "and in bar 3 a fill of snare and kick in alternation (no hi-hat), "
+                     "closed by kick and open hi-hat on the next downbeat."),
+        bars=[
+            {"hihat": "XxXxXxXxXxXxXxo.", "snare": "....X.g..g..X..g", "kick": "X..X..X...X....."},
+            {"hihat": "XxXxXxXxXxXxXxo.", "snare": ".g..X.g..g.gX...", "kick": "X.X...X..X...X.."},
+            {"hihat": "XxXxXxXx........", "snare": "....X..g.XgX.XXX", "kick": "X.....X.X...X..."},
+            {"hihat": "O...............", "snare": "................", "kick": "X..............."},
+        ],
+    ),
+]
+#: Played only by benchmarks/bench_applications.py (rendered into build/ with another kit):
+#: a groove the defaults were not chosen on.
+UNSEEN_GROOVE = dict(
+    name="shuffle_unseen", bpm=96,
+    title="Half-time groove (benchmark only, not bundled)",
+    description="A half-time groove with off-beat kicks and ghost notes; never in data/.",
+    bars=[
+        {"hihat": "x.X.x.X.x.X.x.X.", "snare": "..g.....X..g..g.", "kick": "X..X..X...X..X.."},
+        {"hihat": "x.X.x.X.x.X.x.o.", "snare": "..g..g..X.....g.", "kick": "X.....XX..X....."},
+        {"hihat": "x.X.x.X.x.X.....", "snare": "..g.....XgXgxXXX", "kick": "X..X..X........."},
+        {"hihat": "O...............", "snare": "................", "kick": "X..............."},
+    ],
+)
+#: The mosaicing source of notebook 09: "Let it Bee" rebuilt a Beatles song from the
+#: buzzing of bees; our source is FluidR3_GM's "Bird Tweet" (GM program 124 in 1-based
+#: numbering, 123 zero-based) played at many pitches.
+MOSAIC_SOURCE = dict(
+    name="bird_tweets", program=123, bpm=120,
+    title="Bird tweets (GM 'Bird Tweet', FluidR3_GM) at 25 pitches",
+    description=("The FluidR3_GM 'Bird Tweet' sound played as quarter-note-spaced "
+                 "eighth notes, two octaves from C4 to C6 in an interleaved order, so that "
+                 "the mosaic finds chirps at every pitch of the target."),
+    pitches=[60 + ((7 * i) % 25) for i in range(25)],
+)
+
+
+def groove_hits(cfg):
+    """The groove as a drum score: rows (Start, Duration, Pitch, Velocity, Instrument)."""
+    bpm = cfg["bpm"]
+    lead = lead_in_ticks(bpm)
+    step = TICKS_PER_QUARTER // 4
+    sec = Fraction(60, bpm * TICKS_PER_QUARTER)
+    rows = []
+    for b, bar in enumerate(cfg["bars"]):
+        for inst, pattern in bar.items():
+            if len(pattern) != 16:
+                raise ValueError(f"{cfg['name']} bar {b + 1} {inst}: 16 steps expected")
+            for i, c in enumerate(pattern):
+                if c == ".":
+                    continue
+                pitch = DRUM_PITCH[inst]
+                if inst == "hihat" and c in "oO":
+                    pitch = 46
+                tick = lead + (b * 16 + i) * step
+                rows.append({"Start": float(tick * sec), "Duration": DRUM_HIT_S, "Pitch": pitch,
+                             "Velocity": DRUM_VELOCITY[c], "Instrument": inst})
+    return nscore.validate(pd.DataFrame(rows, columns=nscore.COLUMNS))
+
+
+def _write_midi_track(notes, path, bpm, program=0, is_drum=False):
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(resolution=TICKS_PER_QUARTER, initial_tempo=float(bpm))
+    inst = pretty_midi.Instrument(program=program, is_drum=is_drum, name="drums" if is_drum else "src")
+    for row in notes.itertuples(index=False):
+        inst.notes.append(pretty_midi.Note(velocity=int(row.Velocity), pitch=int(row.Pitch),
+                                           start=float(row.Start), end=float(row.Start + row.Duration)))
+    pm.instruments.append(inst)
+    pm.write(str(path))
+
+
+def _render_midi(mid: Path, raw: Path, n_samples: int, soundfont: Path):
+    subprocess.run(["fluidsynth", *FLUIDSYNTH_ARGS, "-F", str(raw), str(soundfont), str(mid)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    mono = np.fromfile(raw, dtype="<f4").astype(np.float64).reshape(-1, 2).mean(axis=1)
+    out = np.zeros(n_samples)
+    k = min(n_samples, mono.size)
+    out[:k] = mono[:k]
+    return out
+
+
+def check_drum_alignment(stems, sr, hits, name):
+    """Fail the build if a hit has no energy rise in its instrument's stem within 30 ms."""
+    hop = 64
+    for inst, x in stems.items():
+        e = np.convolve(x ** 2, np.ones(hop), "same")[::hop] + 1e-12
+        db = 10 * np.log10(e)
+        for t in hits.loc[hits["Instrument"] == inst, "Start"]:
+            n = int(round(t * sr / hop))
+            before = db[max(0, n - 4):max(1, n - 1)].min()
+            after = db[n:n + int(0.03 * sr / hop) + 1].max()
+            if after - before < 3.0:
+                raise RuntimeError(f"{name}/{inst}: hit at {t:.3f} s has no onset in its stem")
+
+
+def render_groove(cfg, out: Path, workdir: Path, soundfont: Path = None):
+    """Render each instrument of a groove alone; write mix (the exact sum of the 16-bit
+    stems), the stems, score.csv and score.mid into out/<name>/. Returns the metadata."""
+    soundfont = Path(soundfont or SOUNDFONT)
+    hits = groove_hits(cfg)
+    end = float(hits["Start"].max())
+    n = int(round((end + DRUM_TAIL) * SR))
+    d = out / cfg["name"]
+    d.mkdir(parents=True, exist_ok=True)
+    stems = {}
+    for inst in DRUM_PITCH:
+        nt = hits[hits["Instrument"] == inst]
+        mid = workdir / f"{cfg['name']}_{inst}.mid"
+        _write_midi_track(nt, mid, cfg["bpm"], is_drum=True)
+        stems[inst] = _render_midi(mid, workdir / f"{cfg['name']}_{inst}.raw", n, soundfont)
+    fade = np.ones(n)
+    k = int(FADE * SR)
+    fade[n - k:] = np.linspace(1.0, 0.0, k)
+    stems = {i: s * fade for i, s in stems.items()}
+    peak = max(np.abs(sum(stems.values())).max(), *(np.abs(s).max() for s in stems.values()))
+    gain = 10 ** (PEAK_DBFS / 20) / peak
+    q = {i: quantize(gain * s) for i, s in stems.items()}
+    mix = sum(v.astype(np.int32) for v in q.values())
+    if np.abs(mix).max() > 32767:
+        raise RuntimeError(f"{cfg['name']}: the 16-bit sum of the stems clips")
+    sf.write(d / "mix.wav", mix.astype(np.int16), SR, subtype="PCM_16", format="WAV")
+    for inst, v in q.items():
+        sf.write(d / f"{inst}.wav", v, SR, subtype="PCM_16", format="WAV")
+    nscore.write_csv(hits, d / "score.csv")
+    _write_midi_track(hits, d / "score.mid", cfg["bpm"], is_drum=True)
+    check_drum_alignment({i: v / 32768.0 for i, v in q.items()}, SR, hits, cfg["name"])
+    counts = {inst: int((hits["Instrument"] == inst).sum()) for inst in DRUM_PITCH}
+    return {
+        "title": cfg["title"], "description": cfg["description"], "tempo_qpm": cfg["bpm"],
+        "bars": len(cfg["bars"]), "duration_s": round(n / SR, 6), "n_samples": n, "sr": SR,
+        "n_hits": counts,
+        "velocities": sorted({int(v) for v in hits["Velocity"]}),
+        "pitches": sorted({int(p) for p in hits["Pitch"]}),
+        "soundfont": soundfont.name, "gain_db": round(20 * np.log10(gain), 3),
+        "licence": "made up for nmfedu; no third-party rights; generated files: CC BY 4.0.",
+        "files": {"mix": "mix.wav", **{i: f"{i}.wav" for i in DRUM_PITCH},
+                  "score_csv": "score.csv", "score_mid": "score.mid"},
+    }
+
+
+def render_mosaic_source(cfg, out: Path, workdir: Path):
+    """The mosaicing source: one GM program at many pitches, mono 16-bit."""
+    bpm = cfg["bpm"]
+    lead = lead_in_ticks(bpm)
+    sec = Fraction(60, bpm * TICKS_PER_QUARTER)
+    rows = [{"Start": float((lead + i * TICKS_PER_QUARTER) * sec),
+             "Duration": float(TICKS_PER_QUARTER // 2 * sec), "Pitch": p, "Velocity": 100,
+             "Instrument": "source"} for i, p in enumerate(cfg["pitches"])]
+    notes = nscore.validate(pd.DataFrame(rows, columns=nscore.COLUMNS))
+    n = int(round((float((notes["Start"] + notes["Duration"]).max()) + 0.5) * SR))
+    mid = workdir / f"{cfg['name']}.mid"
+    _write_midi_track(notes, mid, bpm, program=cfg["program"])
+    x = _render_midi(mid, workdir / f"{cfg['name']}.raw", n, SOUNDFONT)
+    fade = np.ones(n)
+    k = int(FADE * SR)
+    fade[n - k:] = np.linspace(1.0, 0.0, k)
+    x = x * fade
+    gain = 10 ** (PEAK_DBFS / 20) / np.abs(x).max()
+    d = out / "mosaic"
+    d.mkdir(parents=True, exist_ok=True)
+    sf.write(d / f"{cfg['name']}.wav", quantize(gain * x), SR, subtype="PCM_16", format="WAV")
+    return {"title": cfg["title"], "description": cfg["description"],
+            "gm_program_zero_based": cfg["program"], "pitches": cfg["pitches"],
+            "duration_s": round(n / SR, 6), "sr": SR, "soundfont": SOUNDFONT.name,
+            "licence": "made up for nmfedu; generated files: CC BY 4.0 (soundfont MIT).",
+            "files": {"source": f"mosaic/{cfg['name']}.wav"}}
+
+
+def build_applications(out: Path, workdir: Path):
+    """data/grooves/<name>/… and data/mosaic/…, catalogued in data/applications.json."""
+    apps = {"grooves": {}, "mosaic_sources": {}}
+    for cfg in GROOVES:
+        apps["grooves"][cfg["name"]] = render_groove(cfg, out / "grooves", workdir)
+        m = apps["grooves"][cfg["name"]]
+        print(f"{cfg['name']:20s} {m['duration_s']:6.2f} s  hits {m['n_hits']}")
+    apps["mosaic_sources"][MOSAIC_SOURCE["name"]] = render_mosaic_source(MOSAIC_SOURCE, out, workdir)
+    (out / "applications.json").write_text(json.dumps(apps, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    return apps
+
+
+def readme_applications(apps):
+    L = ["## Drum grooves and the mosaicing source (notebook 09)\n"]
+    L.append("Catalogued in `applications.json`, loaded with `nmfedu.drums.load_groove(name)` and "
+             "`nmfedu.mosaic.load_source()`.\n")
+    L.append(f"Each `grooves/<name>/` holds `mix.wav`, `kick.wav`, `snare.wav`, `hihat.wav` "
+             f"({SR} Hz, mono, 16-bit PCM), `score.csv` (the drum score in the FMP format, "
+             f"`Instrument` = `kick`/`snare`/`hihat`, `Pitch` = GM drum note 36 kick, 38 snare, "
+             f"42 closed / 46 open hi-hat, `Duration` {DRUM_HIT_S:g} s per hit, the timing of the "
+             f"audio) and `score.mid` (the same hits on the GM drum channel). Every instrument is "
+             f"rendered ALONE by FluidSynth with the FluidR3_GM drum kit (same arguments as the "
+             f"piano; stereo averaged to mono); one gain for the three stems, which are rounded "
+             f"to 16 bit first, and `mix.wav` is their sum in integers: **the mix is exactly the "
+             f"sum of the stems**, sample for sample. Velocities: ghost 32, normal 84, accent "
+             f"120. {LEAD_IN:g} s lead-in, {DRUM_TAIL:g} s after the last hit, "
+             f"{int(FADE * 1000)} ms fade-out.\n")
+    L.append("| name | tempo (♩/min) | bars | duration | hits (kick / snare / hi-hat) |")
+    L.append("|---|---|---|---|---|")
+    for name, m in apps["grooves"].items():
+        h = m["n_hits"]
+        L.append(f"| `{name}` | {m['tempo_qpm']} | {m['bars']} | {m['duration_s']:.2f} s | "
+                 f"{h['kick']} / {h['snare']} / {h['hihat']} |")
+    L.append("")
+    for name, m in apps["grooves"].items():
+        L.append(f"- `{name}` — {m['title']}: {m['description']} Licence: {m['licence']}")
+    for name, m in apps["mosaic_sources"].items():
+        L.append(f"- `{m['files']['source']}` — {m['title']}: {m['description']} "
+                 f"GM program {m['gm_program_zero_based']} (zero-based) of FluidR3_GM; "
+                 f"{m['duration_s']:.2f} s. Licence: {m['licence']}")
+    L.append("- The patterns are made up for nmfedu (no third-party rights); they are written "
+             "out in `scripts/make_data.py` (`GROOVES`, `MOSAIC_SOURCE`). A third groove "
+             "(`UNSEEN_GROOVE`) is rendered only by the benchmark, with a different soundfont, "
+             "into `build/` — never bundled.\n")
+    return L
+
+
 # --------------------------------------------------------------------------- README
-def write_readme(out: Path, catalog, build):
+def write_readme(out: Path, catalog, build, apps):
     L = []
     L.append("# Bundled data\n")
     L.append("Generated by `make data` (`scripts/make_data.py`) — do not edit by hand; "
@@ -384,6 +631,7 @@ def write_readme(out: Path, catalog, build):
         L.append(f"- Licence: {m['licence']}")
         L.append(f"- Files: `{name}/mix.wav`, `{name}/left.wav`, `{name}/right.wav`, "
                  f"`{name}/score.csv`, `{name}/score.mid`\n")
+    L.extend(readme_applications(apps))
     L.append("## Licences\n")
     L.append("- **Compositions**: Mozart (d. 1791), Chopin (d. 1849), Clara Schumann (d. 1896) "
              "and Joplin (d. 1917) — public domain.")
@@ -429,6 +677,7 @@ def build(out: Path):
             m = catalog[cfg["name"]]
             print(f"{cfg['name']:20s} {m['duration_s']:6.2f} s  left {m['pitch_range']['left']}  "
                   f"right {m['pitch_range']['right']}  shared {m['shared_pitches']}")
+        apps = build_applications(out, Path(tmp))
     built = {
         "music21": music21.__version__,
         "fluidsynth": fluidsynth_version(),
@@ -438,7 +687,7 @@ def build(out: Path):
     }
     (out / "pieces.json").write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n",
                                      encoding="utf-8")
-    write_readme(out, catalog, built)
+    write_readme(out, catalog, built, apps)
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "hashes.json")
     hashes = {p.relative_to(out).as_posix(): sha256(p) for p in files}
     (out / "hashes.json").write_text(json.dumps({"built_with": built, "files": hashes}, indent=2,
