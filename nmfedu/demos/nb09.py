@@ -206,18 +206,26 @@ def snr(ref, est):
     return float(10 * np.log10(np.sum(ref ** 2) / max(np.sum(err ** 2), 1e-20)))
 
 
-def reconstruct(d, groove, alpha: float):
+def _resynthesis(d, groove):
+    resyn = rec.resynthesize(d.models, d.X, length=groove.x.size)
+    return dict(resynthesis=resyn, err_resyn=rec.additivity_error(resyn, groove.x),
+                snr_resyn={k: snr(groove.stems[k], v) for k, v in resyn.items()})
+
+
+def reconstruct(d, groove, alpha: float, resynthesis=None):
     """Masked parts (α) and the mixture-phase resynthesis of an NMFD separation, with
-    their additivity error and per-drum SNR."""
+    their additivity error and per-drum SNR (``resynthesis``: a precomputed
+    ``_resynthesis`` result, which does not depend on α)."""
     L = groove.x.size
-    masked = rec.wiener(d.X, d.models, alpha=alpha, length=L)
-    resyn = rec.resynthesize(d.models, d.X, length=L)
+    M = rec.alpha_masks(d.models, alpha)
+    masked = {k: sp.istft(M[k] * d.X, length=L) for k in M}
     return dict(
-        masks=rec.alpha_masks(d.models, alpha), masked=masked, resynthesis=resyn,
-        err_mask=rec.additivity_error(masked, groove.x),
-        err_resyn=rec.additivity_error(resyn, groove.x),
+        masks=M, masked=masked, err_mask=rec.additivity_error(masked, groove.x),
         snr_mask={k: snr(groove.stems[k], v) for k, v in masked.items()},
-        snr_resyn={k: snr(groove.stems[k], v) for k, v in resyn.items()})
+        **(resynthesis or _resynthesis(d, groove)))
+
+
+STEP = 3   # every 3rd frequency bin is drawn (the masks vary slowly along frequency)
 
 
 def wiener_widget(name: str = "rock_groove"):
@@ -229,8 +237,10 @@ def wiener_widget(name: str = "rock_groove"):
     kmax = int(np.searchsorted(f, 8000))
     labels = list(d.models)
 
+    resyn = _resynthesis(d, g)
+
     def compute(alpha, d, g):
-        return reconstruct(d, g, alpha)
+        return reconstruct(d, g, alpha, resynthesis=resyn)
 
     def setup(fig, r):
         axes = fig.subplots(1, len(labels) + 1, sharey=False,
@@ -239,7 +249,7 @@ def wiener_widget(name: str = "rock_groove"):
         N = d.X.shape[1]
         ext = [0, N * sp.HOP_LENGTH / g.sr, 0, f[kmax]]
         for ax, k in zip(axes, labels):
-            ims[k] = ax.imshow(r["masks"][k][:kmax], origin="lower", aspect="auto", extent=ext,
+            ims[k] = ax.imshow(r["masks"][k][:kmax:STEP], origin="lower", aspect="auto", extent=ext,
                                vmin=0, vmax=1, cmap="magma", interpolation="nearest")
             ax.set_title(f"mask {k}", fontsize=9)
             ax.set_xlabel("Time (s)")
@@ -252,7 +262,7 @@ def wiener_widget(name: str = "rock_groove"):
 
     def draw(h, r):
         for k in labels:
-            h["ims"][k].set_data(r["masks"][k][:kmax])
+            h["ims"][k].set_data(r["masks"][k][:kmax:STEP])
         m = ", ".join(f"{k} {r['snr_mask'][k]:.1f}" for k in labels)
         s = ", ".join(f"{k} {r['snr_resyn'][k]:.1f}" for k in labels)
         h["sup"].set_text(f"masks: Σ parts − x = {r['err_mask']:.1e} (relative); SNR {m} dB\n"
@@ -260,5 +270,5 @@ def wiener_widget(name: str = "rock_groove"):
 
     controls = {"alpha": widgets.float_slider("Mask exponent α", 2.0, 0.25, 8.0, 0.25)}
     return widgets.InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(d=d, g=g),
-                                     figsize=(10.0, 3.6), freeze_layout=False,
+                                     figsize=(9.0, 3.2), freeze_layout=True,
                                      title="α-Wiener masks of the NMFD separation (rock groove)")
