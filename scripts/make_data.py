@@ -396,10 +396,9 @@ UNSEEN_GROOVE = dict(
 MOSAIC_SOURCE = dict(
     name="bird_tweets", program=123, bpm=120,
     title="Bird tweets (GM 'Bird Tweet', FluidR3_GM) at 25 pitches",
-    description=("The FluidR3_GM 'Bird Tweet' sound played as a chain of eighth notes "
-                 "(0.25 s apart, 0.2 s long), two octaves from C4 to C6 in an interleaved order "
-                 "(a fifth up each time), so that the mosaic finds chirps at every pitch of the "
-                 "target."),
+    description=("The FluidR3_GM 'Bird Tweet' sound played as quarter-note-spaced "
+                 "eighth notes, two octaves from C4 to C6 in an interleaved order, so that "
+                 "the mosaic finds chirps at every pitch of the target."),
     pitches=[60 + ((7 * i) % 25) for i in range(25)],
 )
 
@@ -513,9 +512,8 @@ def render_mosaic_source(cfg, out: Path, workdir: Path):
     bpm = cfg["bpm"]
     lead = lead_in_ticks(bpm)
     sec = Fraction(60, bpm * TICKS_PER_QUARTER)
-    step = TICKS_PER_QUARTER // 2                     # one eighth note apart
-    rows = [{"Start": float((lead + i * step) * sec),
-             "Duration": float(step * 4 // 5 * sec), "Pitch": p, "Velocity": 100,
+    rows = [{"Start": float((lead + i * TICKS_PER_QUARTER) * sec),
+             "Duration": float(TICKS_PER_QUARTER // 2 * sec), "Pitch": p, "Velocity": 100,
              "Instrument": "source"} for i, p in enumerate(cfg["pitches"])]
     notes = nscore.validate(pd.DataFrame(rows, columns=nscore.COLUMNS))
     n = int(round((float((notes["Start"] + notes["Duration"]).max()) + 0.5) * SR))
