@@ -252,6 +252,8 @@ register("02 piano NMF: rank/iterations/seed", "nmfedu.demos.nb02:piano_nmf_widg
 register("03 constrained NMF: toggles/tolerances", "nmfedu.exercises.nb03:constraint_widget", [dict(tolerance=1.0), dict(onset_tol=0.3), dict(offset_tol=0.0), dict(activations=False), dict(onsets=False), dict(templates=False), dict(templates=True, activations=True, onsets=True, tolerance=0.5, onset_tol=0.1, offset_tol=0.5)])
 register("04 audio editing: mask exponent/hand levels", "nmfedu.exercises.nb04:editing_widget", [dict(gain_left=-12.0), dict(gain_right=6.0), dict(p=1.0), dict(p=8.0), dict(gain_left=-30.0), dict(p=2.0, gain_left=0.0, gain_right=0.0)])
 register("08 loss comparison: learning rate/R/epochs (Run)", "nmfedu.demos.nb08:comparison_widget", [dict(adaptive=False), dict(lr=3e-7), dict(lr=1e-6), dict(adaptive=True, R=4), dict(R=32), dict(R=16, n_epochs=500)], slow_ms=3000.0)
+register("09 alpha-Wiener masks: alpha", "nmfedu.demos.nb09:wiener_widget", [dict(alpha=a) for a in (1.0, 0.5, 4.0, 8.0, 2.0)])
+register("09 mosaicing restrictions (Run)", "nmfedu.demos.nb09:mosaic_widget", [dict(continuity=0), dict(polyphony=1), dict(repetition=False), dict(continuity=11)], slow_ms=3000.0)
 # Notebook developers: add your notebook's default widget here, one line each, e.g.
 # register("03 constraints: tolerances", "nmfedu.exercises.nb03:constraint_widget",
 #          [dict(tolerance=1.0), dict(onset_tol=0.3), dict(tolerance=0.5)])
