@@ -216,7 +216,8 @@ def separate_drums(x, sr, hits, *, by: str = "Instrument", T: int = DRUM_DEFAULT
         key = key + "/" + hits["Pitch"].astype(int).astype(str)
     hits = hits.assign(_component=key)
     components = list(dict.fromkeys(key))
-    owner = [c.split("/")[0] if split_pitches else c for c in components]
+    first = dict(zip(key[::-1], hits[by].astype(str)[::-1]))      # component → its stem
+    owner = [first[c] for c in components]
     X = _spec.stft(x, n_fft=n_fft, hop_length=hop_length)
     V = np.abs(X)
     N = V.shape[1]

@@ -173,3 +173,13 @@ def test_cli_drums_module_entry_point(groove, tmp_path):
     r = subprocess.run([sys.executable, "-m", "nmfedu", "drums", mix, csv, "--out",
                         str(tmp_path / "o"), "--alpha", "-1"], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_labels_with_slashes_and_unsplit_components(groove):
+    notes = groove.notes.assign(Instrument=groove.notes.Instrument.replace({"hihat": "hi/hat"}))
+    d = drums.separate_drums(groove.x, groove.sr, notes, n_iter=2, return_details=True)
+    assert sorted(d.signals) == ["hi/hat", "kick", "snare"]
+    assert d.owner.count("hi/hat") == 2                      # closed and open hi-hat
+    d1 = drums.separate_drums(groove.x, groove.sr, notes, n_iter=2, split_pitches=False,
+                              return_details=True)
+    assert d1.components == d1.owner and len(d1.components) == 3
