@@ -183,3 +183,10 @@ def test_labels_with_slashes_and_unsplit_components(groove):
     d1 = drums.separate_drums(groove.x, groove.sr, notes, n_iter=2, split_pitches=False,
                               return_details=True)
     assert d1.components == d1.owner and len(d1.components) == 3
+
+
+def test_application_modules_import_no_plotting():
+    code = ("import sys, nmfedu.nmfd, nmfedu.mosaic, nmfedu.reconstruction, nmfedu.drums; "
+            "print([m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"
