@@ -84,7 +84,11 @@ data: setup
 	  else echo "make data needs Debian's fluidsynth and fluid-soundfont-gm: run 'sudo apt-get install fluidsynth fluid-soundfont-gm'"; exit 1; fi; }
 	$(PY) scripts/make_data.py
 
+# bench_applications.py renders a groove with a second GM kit (TimGM6mb) that data/ does not use.
 bench: setup
+	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth fluid-soundfont-gm timgm6mb-soundfont >/dev/null) ; \
+	  else echo "bench_applications.py needs fluidsynth, fluid-soundfont-gm and timgm6mb-soundfont: run 'sudo apt-get install fluidsynth fluid-soundfont-gm timgm6mb-soundfont' (it skips the unseen-kit case otherwise)"; fi; }
 	$(PY) benchmarks/run_all.py
 
 lock: check-python
