@@ -73,8 +73,11 @@ def unseen():
     print("\n## 2. Unseen kit: UNSEEN_GROOVE rendered with TimGM6mb (not in data/)\n")
     import make_data as md
 
-    if not UNSEEN_SF.is_file():
-        print(f"skipped: {UNSEEN_SF} missing (apt-get install timgm6mb-soundfont)")
+    import shutil
+
+    if not UNSEEN_SF.is_file() or shutil.which("fluidsynth") is None:
+        print(f"skipped: needs fluidsynth and {UNSEEN_SF} (apt-get install fluidsynth "
+              f"timgm6mb-soundfont; make bench does this as root)")
         return
     out = ROOT / "build" / "bench_unseen"
     with tempfile.TemporaryDirectory() as tmp:
