@@ -45,9 +45,13 @@ def template_length(name: str = "rock_groove", Ts=(1, 4, 7, 10, 13, 16)):
 
 def let_it_beat(name: str = "funk_groove"):
     """Mosaicing with a drum groove as the source: the piano target rebuilt from drum
-    frames. Drums have almost no pitch, so the mosaic keeps the target's rhythm and
-    loudness but not its melody; the KL divergence stays far higher than with the bird
-    tweets, which cover every pitch of the target."""
+    frames. Measured: the final KL divergence is *lower* than with the bird tweets
+    (2.4e5 against 4.5e5 with the default restrictions) — the groove has more frames of
+    broadband noise, and sums of a few of them match the piano's magnitude spectra well
+    enough. KL measures the fit of magnitudes, not whether the mosaic keeps the melody:
+    drum frames have almost no pitch, so listen for what is left of the tune (the rhythm
+    and loudness of the target survive; the pitches can only come from the hi-hat's and
+    snare's noise bands)."""
     from ..demos import nb09 as demo
 
     m = demo.mosaic_inputs()
