@@ -539,6 +539,26 @@ def _format_seconds(t):
     return f"{t * 1000:.0f} ms" if t < 1 else f"{t:.2f} s"
 
 
+def _check_figure_arguments(compute, draw, setup, controls, cache_size, initial, run_button):
+    """The argument checks of :class:`InteractiveFigure` (one ValueError naming the argument)."""
+    if not callable(compute):
+        raise ValueError("compute must be a function params -> data")
+    if not callable(draw):
+        raise ValueError("draw must be a function (handles or fig, data) -> None")
+    if setup is not None and not callable(setup):
+        raise ValueError("setup must be a function (fig, data) -> handles, or None")
+    if not isinstance(controls, dict):
+        raise ValueError("controls must be a dict name -> ipywidgets control")
+    for name, control in controls.items():
+        if not isinstance(control, widgets.ValueWidget):
+            raise ValueError(f"control {name!r} must be an ipywidgets control with a value "
+                             f"(slider, toggle, dropdown), got {type(control).__name__}")
+    if cache_size < 0:
+        raise ValueError(f"cache_size must be >= 0, got {cache_size}")
+    if not initial and not run_button:
+        raise ValueError("initial=False needs run_button=True (otherwise nothing is ever drawn)")
+
+
 class InteractiveFigure:
     """An interactive figure: controls → ``compute`` (cached) → ``draw`` → fixed-size output.
 
@@ -617,22 +637,7 @@ class InteractiveFigure:
                  figsize=(9.0, 4.4), dpi: float = 90, cache_size: int = 32,
                  title: str | None = None, static_fallback: bool = True,
                  freeze_layout: bool = True):
-        if not callable(compute):
-            raise ValueError("compute must be a function params -> data")
-        if not callable(draw):
-            raise ValueError("draw must be a function (handles or fig, data) -> None")
-        if setup is not None and not callable(setup):
-            raise ValueError("setup must be a function (fig, data) -> handles, or None")
-        if not isinstance(controls, dict):
-            raise ValueError("controls must be a dict name -> ipywidgets control")
-        for name, control in controls.items():
-            if not isinstance(control, widgets.ValueWidget):
-                raise ValueError(f"control {name!r} must be an ipywidgets control with a value "
-                                 f"(slider, toggle, dropdown), got {type(control).__name__}")
-        if cache_size < 0:
-            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
-        if not initial and not run_button:
-            raise ValueError("initial=False needs run_button=True (otherwise nothing is ever drawn)")
+        _check_figure_arguments(compute, draw, setup, controls, cache_size, initial, run_button)
         self._compute = compute
         self._draw = draw
         self._setup = setup
@@ -662,8 +667,12 @@ class InteractiveFigure:
         self.handles = None
         self.timing: dict = {}
         self._png = None
-
         self.freeze_layout = bool(freeze_layout)
+        self._build_layout(continuous_update)
+        self._first_render(initial)
+
+    def _build_layout(self, continuous_update):
+        """Figure, fixed-size output area, wired controls, Run button, status line and box."""
         self.figure = plot.figure(figsize=self.figsize, dpi=self.dpi)
         self._canvas = FigureCanvasAgg(self.figure)
         width = int(round(self.figsize[0] * self.dpi))
@@ -694,11 +703,13 @@ class InteractiveFigure:
         box = widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         box.add_class("nmfedu-controls")
         children = [box, self.status, self.output]
-        if title:
-            children.insert(0, widgets.HTML(value=f"<b>{title}</b>"))
+        if self.title:
+            children.insert(0, widgets.HTML(value=f"<b>{self.title}</b>"))
         self.widget = widgets.VBox(children)
         self.widget.add_class("nmfedu-widget")
 
+    def _first_render(self, initial):
+        """Draw the initial control values, or show the 'Press Run' hint."""
         if initial:
             self.refresh()
         else:
