@@ -33,6 +33,8 @@ import struct
 
 import numpy as np
 
+from ._validation import check_signal
+
 __all__ = ["encode", "data_uri", "player", "players", "FORMATS"]
 
 #: format name → (libsndfile format, subtype, MIME type)
@@ -87,15 +89,7 @@ def _fix_ogg_serial(data: bytes, serial: int = _OGG_SERIAL) -> bytes:
 
 # --------------------------------------------------------------------------- encoding
 def _check(x, sr, name="x"):
-    x = np.asarray(x)
-    if x.dtype.kind not in "fiu" or x.ndim != 1:
-        raise ValueError(f"{name} must be a mono signal (1-D array of numbers), got "
-                         f"shape {x.shape} and dtype {x.dtype}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty; expected at least one sample")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
+    x = check_signal(x, name, dtype=np.float64)
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer, float)) or not sr > 0 \
             or int(sr) != sr:
         raise ValueError(f"sr must be a positive integer sample rate in Hz, got {sr!r}")

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ._validation import check_signal
 from .spectrogram import HOP_LENGTH, N_FFT, stft
 
 __all__ = ["bss_eval", "oracle_ratio_mask", "mean_sdr"]
@@ -29,14 +30,7 @@ def _as_signal_dict(d, name):
         raise ValueError(f"{name} must be a non-empty dict group -> mono signal")
     out = {}
     for g, s in d.items():
-        s = np.asarray(s)
-        if s.ndim != 1 or s.size == 0 or not np.issubdtype(s.dtype, np.number):
-            raise ValueError(f"{name}[{g!r}] must be a non-empty 1-D numeric signal, got shape "
-                             f"{s.shape}")
-        s = s.astype(np.float64)
-        if not np.all(np.isfinite(s)):
-            raise ValueError(f"{name}[{g!r}] contains NaN or inf")
-        out[str(g)] = s
+        out[str(g)] = check_signal(s, f"{name}[{g!r}]", dtype=np.float64)
     return out
 
 

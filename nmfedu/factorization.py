@@ -34,12 +34,15 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._validation import (
+    check_callback,
+    check_choice,
     check_dtype,
-    check_factor,
+    check_matrix,
     check_n_iter,
-    check_nonnegative_matrix,
+    check_number,
     check_positive_int,
     check_rank,
+    check_rng,
     check_tol,
 )
 
@@ -133,7 +136,7 @@ class NMFResult:
 def _check_beta(beta):
     key = beta.lower() if isinstance(beta, str) else None
     if key not in _BETAS:
-        raise ValueError(f"beta must be 'frobenius' or 'kl', got {beta!r}")
+        check_choice(beta, "beta", ("frobenius", "kl"))
     return _BETAS[key]
 
 
@@ -145,10 +148,7 @@ def _default_loss_every(beta):
 def _eps_for(dtype, eps):
     if eps is None:
         return float(np.finfo(dtype).eps)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps must be a finite number > 0 (or None for the dtype's machine epsilon), got {eps!r}")
-    return float(eps)
+    return check_number(eps, "eps")
 
 
 def _dot(a, b):
@@ -201,10 +201,8 @@ def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
     N = check_positive_int(N, "N")
     R = check_rank(R)
     dt = check_dtype(dtype)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    scale = check_number(scale, "scale")
+    rng = check_rng(seed)
     c = 2.0 * math.sqrt(float(scale) / R)
     W0 = (rng.random((K, R)) * c).astype(dt, copy=False)
     H0 = (rng.random((R, N)) * c).astype(dt, copy=False)
@@ -213,14 +211,14 @@ def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
 
 def _prepare(V, R, W0, H0, seed, dtype):
     dt = check_dtype(dtype)
-    V = check_nonnegative_matrix(V, "V", dtype=dt)
+    V = check_matrix(V, "V", dtype=dt)
     R = check_rank(R)
     K, N = V.shape
     if W0 is None or H0 is None:
         mean = float(V.mean(dtype=np.float64))
         Wr, Hr = init_random(K, N, R, seed=seed, dtype=dt, scale=mean if mean > 0 else 1.0)
-    W = check_factor(W0, (K, R), "W0", dtype=dt) if W0 is not None else Wr
-    H = check_factor(H0, (R, N), "H0", dtype=dt) if H0 is not None else Hr
+    W = check_matrix(W0, "W0", dtype=dt, shape=(K, R), copy=True) if W0 is not None else Wr
+    H = check_matrix(H0, "H0", dtype=dt, shape=(R, N), copy=True) if H0 is not None else Hr
     return V, R, W, H, dt
 
 
@@ -247,7 +245,7 @@ def inner_iterations(K, N, R, alpha=0.5):
 def _check_triplet(V, W, H):
     V = np.asarray(V)
     dt = np.float32 if V.dtype == np.float32 else np.float64
-    V = check_nonnegative_matrix(V, "V", dtype=dt)
+    V = check_matrix(V, "V", dtype=dt)
     W = np.asarray(W)
     H = np.asarray(H)
     if W.ndim != 2 or W.shape[0] != V.shape[0]:
@@ -711,12 +709,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     tol = check_tol(tol)
     loss_every = _default_loss_every(b) if loss_every is None else \
         check_positive_int(loss_every, "loss_every")
-    if method not in ("mu", "accelerated"):
-        raise ValueError(f"method must be 'mu' or 'accelerated', got {method!r}")
+    check_choice(method, "method", ("mu", "accelerated"))
     if method == "accelerated" and b != "frobenius":
         raise ValueError("method='accelerated' needs beta='frobenius' (KL has no cheap inner update)")
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    check_callback(callback)
     if not isinstance(inner_delta, (int, float)) or not 0 <= inner_delta < 1:
         raise ValueError(f"inner_delta must be a number in [0, 1), got {inner_delta!r}")
     V, R, W, H, dt = _prepare(V, R, W0, H0, seed, dtype)
@@ -813,8 +809,7 @@ def nmf_gd(V, R, W0=None, H0=None, n_iter=100, lr_H=1e-3, lr_W=None, project=Tru
         each step, before projection), ``.diverged``.
     """
     n_iter = check_n_iter(n_iter)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    check_callback(callback)
     V, R, W, H, dt = _prepare(V, R, W0, H0, seed, dtype)
     e = _eps_for(dt, eps)
     if lr_W is None:

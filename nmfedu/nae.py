@@ -109,6 +109,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import (
+    check_callback,
+    check_choice,
+    check_dtype,
+    check_matrix,
+    check_n_iter,
+    check_number,
+    check_positive_int,
+    check_rng,
+)
+
 __all__ = [
     "RULES",
     "NAEResult",
@@ -138,39 +149,7 @@ CURVES = ("NAE (additive)", "NAE (multiplicative)", "NMF (multiplicative)")
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _dtype(dtype):
-    if dtype is None:
-        return np.dtype(np.float64)
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    return dt
-
-
-def _matrix(X, name, dtype, shape=None, nonneg=True, what="matrix"):
-    """Validated C-contiguous copy of a 2-D finite (nonnegative) array."""
-    if X is None:
-        raise ValueError(f"{name} must be a 2-D array, got None")
-    try:
-        A = np.array(X, dtype=dtype, order="C", copy=True)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a 2-D numeric array, got {type(X).__name__}") from None
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D {what}, got shape {A.shape}")
-    if A.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {A.shape}")
-    if shape is not None and A.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} contains NaN or inf")
-    if nonneg and np.any(A < 0):
-        raise ValueError(f"{name} must be nonnegative, got a minimum of {A.min():g}")
-    return A
-
+# (the generic checks are nmfedu._validation's; these two are the NAE's own parameters)
 
 def _mask(M_H, shape, dtype, name="M_H"):
     """Binary mask as a float array of 0/1, or None when absent or all ones."""
@@ -193,48 +172,14 @@ def _mask(M_H, shape, dtype, name="M_H"):
     return M
 
 
-def _positive_int(value, name, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '>= 1'}, got {value!r}")
-    return int(value)
-
-
 def _lr(lr):
+    """``"lipschitz"`` or a finite learning rate > 0."""
     if isinstance(lr, str):
-        if lr != "lipschitz":
-            raise ValueError(f"lr must be a positive number or 'lipschitz', got {lr!r}")
-        return lr
-    if isinstance(lr, bool):
-        raise ValueError(f"lr must be a positive number or 'lipschitz', got {lr!r}")
+        return check_choice(lr, "lr", ("lipschitz",))
     try:
-        v = float(lr)
-    except (TypeError, ValueError):
-        raise ValueError(f"lr must be a positive number or 'lipschitz', got {lr!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"lr must be a finite number > 0 (or 'lipschitz'), got {lr!r}")
-    return v
-
-
-def _rule(rule):
-    if rule not in RULES:
-        raise ValueError(f"rule must be 'additive' or 'multiplicative', got {rule!r}")
-    return rule
-
-
-def _rng(seed):
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(f"seed must be None, an int or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(seed)
-
-
-def _callback(callback):
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {callback!r}")
-    return callback
+        return check_number(lr, "lr")
+    except ValueError:
+        raise ValueError(f"lr must be a finite number > 0 or 'lipschitz', got {lr!r}") from None
 
 
 # ----------------------------------------------------------------------------- model pieces
@@ -273,7 +218,7 @@ def encode(V, W_E, M_H=None, relu=True):
     W_E = np.asarray(W_E, dtype=float)
     if W_E.ndim != 2:
         raise ValueError(f"W_E must be a 2-D encoder matrix (R, K), got shape {W_E.shape}")
-    V = _matrix(V, "V", W_E.dtype, what="spectrogram (K, N)")
+    V = check_matrix(V, "V", dtype=W_E.dtype, copy=True, what="K x N")
     if V.shape[0] != W_E.shape[1]:
         raise ValueError(f"V must have K = {W_E.shape[1]} rows to match W_E {W_E.shape}, "
                          f"got shape {V.shape}")
@@ -309,7 +254,7 @@ def decode(H, W_D, M_H=None, relu=True):
     W_D = np.asarray(W_D, dtype=float)
     if W_D.ndim != 2:
         raise ValueError(f"W_D must be a 2-D decoder matrix (K, R), got shape {W_D.shape}")
-    H = _matrix(H, "H", W_D.dtype, nonneg=False, what="code (R, N)")
+    H = check_matrix(H, "H", dtype=W_D.dtype, nonnegative=False, copy=True, what="R x N")
     if H.shape[0] != W_D.shape[1]:
         raise ValueError(f"H must have R = {W_D.shape[1]} rows to match W_D {W_D.shape}, "
                          f"got shape {H.shape}")
@@ -477,15 +422,15 @@ def gradients(V, W_E, W_D, M_H=None, relu=True):
 
 
 def _check_model(V, W_E, W_D, M_H, nonneg, dtype=None):
-    dt = _dtype(dtype)
-    V = _matrix(V, "V", dt, what="spectrogram (K, N)")
+    dt = check_dtype(dtype)
+    V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
     K, N = V.shape
-    W_E = _matrix(W_E, "W_E", dt, nonneg=nonneg, what="encoder (R, K)")
+    W_E = check_matrix(W_E, "W_E", dtype=dt, nonnegative=nonneg, copy=True, what="R x K")
     R = W_E.shape[0]
     if W_E.shape[1] != K:
         raise ValueError(f"W_E must have shape (R, K) = (R, {K}) to match V {V.shape}, "
                          f"got {W_E.shape}")
-    W_D = _matrix(W_D, "W_D", dt, shape=(K, R), nonneg=nonneg, what="decoder (K, R)")
+    W_D = check_matrix(W_D, "W_D", dtype=dt, shape=(K, R), nonnegative=nonneg, copy=True, what="K x R")
     M = _mask(M_H, (R, N), dt)
     return V, W_E, W_D, M
 
@@ -523,7 +468,7 @@ def init_random(V, R, M_H=None, seed=None, dtype=None):
     """Random (seeded) nonnegative initialisation ``(W_E0, W_D0)``.
 
     Entries are drawn uniformly from (0, 1] (``W_D0`` first, then ``W_E0``,
-    from ``numpy.random.default_rng(seed)``), then both layers are multiplied
+    from ``numpy.random.defaultcheck_rng(seed)``), then both layers are multiplied
     by ``√c`` with ``c = ⟨V, V̂⟩ / ‖V̂‖²`` the least-squares optimal scale of
     the initial output, so the first ``V̂`` has the size of ``V``.
 
@@ -534,11 +479,11 @@ def init_random(V, R, M_H=None, seed=None, dtype=None):
 
     Used in notebooks 06 and 08 (and by :func:`fit` and :func:`compare`).
     """
-    dt = _dtype(dtype)
-    V = _matrix(V, "V", dt, what="spectrogram (K, N)")
-    R = _positive_int(R, "R")
+    dt = check_dtype(dtype)
+    V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
+    R = check_positive_int(R, "R")
     M = _mask(M_H, (R, V.shape[1]), dt)
-    rng = _rng(seed)
+    rng = check_rng(seed)
     W_D = (1.0 - rng.random((V.shape[0], R))).astype(dt)
     W_E = (1.0 - rng.random((R, V.shape[0]))).astype(dt)
     return _balance(V, W_E, W_D, M)
@@ -565,10 +510,10 @@ def init_from_nmf(V, W, M_H=None, dtype=None):
 
     Used in notebooks 06 and 07.
     """
-    dt = _dtype(dtype)
-    V = _matrix(V, "V", dt, what="spectrogram (K, N)")
+    dt = check_dtype(dtype)
+    V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
     W = getattr(W, "W", W)
-    W_D = _matrix(W, "W", dt, what="template matrix (K, R)")
+    W_D = check_matrix(W, "W", dtype=dt, copy=True, what="K x R")
     if W_D.shape[0] != V.shape[0]:
         raise ValueError(f"W must have K = {V.shape[0]} rows to match V {V.shape}, "
                          f"got shape {W_D.shape}")
@@ -610,7 +555,7 @@ def init_score_informed(V, notes, by="Instrument", sr=None, hop_length=None, **c
     """
     from . import constraints
 
-    V = _matrix(V, "V", np.float64, what="spectrogram (K, N)")
+    V = check_matrix(V, "V", dtype=np.float64, copy=True, what="K x N")
     K, N = V.shape
     kw = dict(constraint_kwargs)
     if sr is not None:
@@ -918,15 +863,15 @@ def fit(V, R=None, rule="additive", n_epochs=200, lr="lipschitz", W_D0=None, W_E
     >>> bool(res.loss[-1] < res.loss0)
     True
     """
-    rule = _rule(rule)
-    dt = _dtype(dtype)
+    rule = check_choice(rule, "rule", RULES)
+    dt = check_dtype(dtype)
     lr = _lr(lr)
-    n_epochs = _positive_int(n_epochs, "n_epochs", allow_zero=True)
-    callback = _callback(callback)
-    V = _matrix(V, "V", dt, what="spectrogram (K, N)")
+    n_epochs = check_n_iter(n_epochs, "n_epochs")
+    callback = check_callback(callback)
+    V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
     K, N = V.shape
     if W_D0 is not None:
-        W_D = _matrix(W_D0, "W_D0", dt, what="decoder (K, R)")
+        W_D = check_matrix(W_D0, "W_D0", dtype=dt, copy=True, what="K x R")
         if W_D.shape[0] != K:
             raise ValueError(f"W_D0 must have shape (K, R) with K = {K} to match V {V.shape}, "
                              f"got {W_D.shape}")
@@ -934,7 +879,7 @@ def fit(V, R=None, rule="additive", n_epochs=200, lr="lipschitz", W_D0=None, W_E
     else:
         W_D, R_D = None, None
     if W_E0 is not None:
-        W_E = _matrix(W_E0, "W_E0", dt, what="encoder (R, K)")
+        W_E = check_matrix(W_E0, "W_E0", dtype=dt, copy=True, what="R x K")
         if W_E.shape[1] != K:
             raise ValueError(f"W_E0 must have shape (R, K) with K = {K} to match V {V.shape}, "
                              f"got {W_E.shape}")
@@ -945,12 +890,12 @@ def fit(V, R=None, rule="additive", n_epochs=200, lr="lipschitz", W_D0=None, W_E
         R = R_D if R_D is not None else R_E
         if R is None:
             raise ValueError("R must be a positive integer (or give W_D0 / W_E0), got None")
-    R = _positive_int(R, "R")
+    R = check_positive_int(R, "R")
     for name, r in (("W_D0", R_D), ("W_E0", R_E)):
         if r is not None and r != R:
             raise ValueError(f"{name} has R = {r} columns/rows but R = {R}")
     M = _mask(M_H, (R, N), dt)
-    rng = _rng(seed)
+    rng = check_rng(seed)
     if W_D is None and W_E is None:
         W_E, W_D = init_random(V, R, M_H=M, seed=rng, dtype=dt)
     elif W_E is None:
@@ -1071,13 +1016,13 @@ def compare(V, R, n_epochs=1000, lr="lipschitz", M_H=None, W_D0=None, W_E0=None,
 
     Used in notebook 08.
     """
-    dt = _dtype(dtype)
-    V = _matrix(V, "V", dt, what="spectrogram (K, N)")
-    n_epochs = _positive_int(n_epochs, "n_epochs")
+    dt = check_dtype(dtype)
+    V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
+    n_epochs = check_positive_int(n_epochs, "n_epochs")
     lr = _lr(lr)
     from .factorization import nmf
     if W_D0 is None or W_E0 is None:
-        R = _positive_int(R, "R")
+        R = check_positive_int(R, "R")
     if W_D0 is None and W_E0 is None:
         M = _mask(M_H, (R, V.shape[1]), dt)
         W_E0, W_D0 = init_random(V, R, M_H=M, seed=seed, dtype=dt)

@@ -100,6 +100,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import constraints as _c
+from ._validation import check_signal
 from .spectrogram import HOP_LENGTH, N_FFT, istft, stft
 
 __all__ = [
@@ -368,16 +369,7 @@ def to_mono(x, name: str = "x"):
             warnings.warn(f"{name} has {channels} channels; mixed down to mono (average)",
                           stacklevel=3)
         x = x.mean(axis=axis)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a mono signal (1-D array), got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty: expected audio samples")
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{name} must be numeric audio samples, got dtype {x.dtype}")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return x
+    return check_signal(x, name, dtype=np.float64)
 
 
 def attack_columns(notes, labels, W0, N: int, *, by: str = "Instrument", sr: float = _c.SR,

@@ -13,21 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_number, check_signal
+
 SR = 22050
 N_FFT = 2048
 HOP_LENGTH = 512
 WINDOW = "hann"
-
-
-def _check_signal(x, name="x"):
-    x = np.asarray(x)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a mono signal (1-D array), got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return x
 
 
 def stft(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WINDOW):
@@ -55,7 +46,7 @@ def stft(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WIND
     """
     import librosa
 
-    x = _check_signal(x)
+    x = check_signal(x)
     return librosa.stft(x, n_fft=n_fft, hop_length=hop_length, window=window, center=True)
 
 
