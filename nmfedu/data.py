@@ -35,8 +35,8 @@ import pandas as pd
 
 from . import score as _score
 
-__all__ = ["Piece", "names", "load", "data_dir", "catalog", "DEFAULT_PIECE", "TOY", "EASY",
-           "SHARED_PITCHES"]
+__all__ = ["Piece", "names", "load", "load_spectrogram", "data_dir", "catalog", "DEFAULT_PIECE",
+           "TOY", "EASY", "SHARED_PITCHES"]
 
 TOY = "toy"
 #: The piece the separation notebooks (04, 07) use: moderate difficulty, the left hand
@@ -208,6 +208,30 @@ def load(name: str = DEFAULT_PIECE) -> Piece:
                  description=meta.get("description", ""), difficulty=meta.get("difficulty", ""),
                  shared_pitches=list(meta.get("shared_pitches", [])), bars=bars,
                  licence=meta.get("licence", ""), meta=meta)
+
+
+def load_spectrogram(name: str = DEFAULT_PIECE, *, bins: int | None = None,
+                     frames: int | None = None):
+    """A bundled piece as a spectrogram: ``(V, X, piece)``, the one loader of the demos.
+
+    ``X`` is the complex STFT of the whole mix (:func:`nmfedu.spectrogram.stft`, for
+    resynthesis), ``V = |X|`` cut to its first ``bins`` frequency bins and ``frames`` frames
+    (None: all) as a C-contiguous array, ``piece`` the :class:`Piece` (notes, stems, sr).
+
+    Notebooks: 02, 03, 06, 07, 08 (through their demos).
+
+    Examples
+    --------
+    >>> V, X, piece = load_spectrogram(TOY, bins=256)
+    >>> V.shape[0], X.shape[0], V.shape[1] == X.shape[1]
+    (256, 1025, True)
+    """
+    from . import spectrogram
+
+    piece = load(name)
+    X = spectrogram.stft(piece.x)
+    V = np.ascontiguousarray(np.abs(X)[:bins, :frames])
+    return V, X, piece
 
 
 def onset_rise(x, sr: int, notes, tolerance: float = 0.05, n_fft: int = 2048, hop: int = 64,

@@ -74,12 +74,11 @@ from PIL import Image
 from . import plot
 
 __all__ = [
-    "InteractiveFigure", "decomposition_figure", "gradient_descent_figure", "nmf_figure",
-    "GD_LEARNING_RATES", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
+    "InteractiveFigure", "decomposition_figure", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
     "rank_slider", "iterations_slider", "learning_rate_slider", "seed_slider",
     "pitch_tolerance_slider", "onset_tolerance_slider", "offset_tolerance_slider",
     "compression_slider", "float_slider", "int_slider", "toggle", "constraint_toggles",
-    "dropdown", "ITERATION_STEPS",
+    "dropdown", "selection_slider", "ITERATION_STEPS",
 ]
 
 #: CSS class of the output area that shows the figure (browser test, CONTRACTS.md).
@@ -190,6 +189,12 @@ def compression_slider(value: float = 1.0, min: float = 0.1, max: float = 1000.0
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(min), max=math.log10(max),
                                   step=0.25, description=description, readout_format=".3g",
                                   continuous_update=False, style=_STYLE, layout=_layout())
+
+
+def selection_slider(description: str, options, value):
+    """A slider over a fixed sequence of values (e.g. the learning rates notebook 01 asks for)."""
+    return widgets.SelectionSlider(options=tuple(options), value=value, description=description,
+                                   continuous_update=False, style=_STYLE, layout=_layout())
 
 
 def toggle(description: str, value: bool = False, tooltip: str = ""):
@@ -319,208 +324,6 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
             plot.update_lines(images["loss"], {"loss": np.asarray(curve)})
 
     return InteractiveFigure(compute, draw, controls, setup=setup, fixed=fixed,
-                             figsize=figsize, **kwargs)
-
-
-#: Learning rates of :func:`gradient_descent_figure` (the values notebook 01 asks for).
-GD_LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0)
-
-
-def gradient_descent_figure(V, W, H0, *, gamma: float = 0.3, n_iter: int = 100,
-                            project: bool = False, reference: dict | None = None,
-                            gammas=GD_LEARNING_RATES, figsize=(10.0, 3.6), **kwargs):
-    """Gradient descent on H with W fixed: loss per iteration and the final H.
-
-    Left: the loss ‖V − WH‖² per iteration (log scale) with horizontal reference levels;
-    right: H after the last iteration in a signed colour map, negative entries marked ×.
-    Controls: learning rate γ (a slider over ``gammas``), iterations (log-spaced), and
-    "Project onto H ≥ 0". Runs :func:`nmfedu.nmf_gd` with ``fix_W=True``.
-
-    Parameters
-    ----------
-    V : ndarray (K, N)
-    W : ndarray (K, R)
-        Fixed templates.
-    H0 : ndarray (R, N)
-        Initial activations.
-    gamma : float
-        Initial learning rate (one of ``gammas``).
-    n_iter : int
-        Initial number of iterations (one of :data:`ITERATION_STEPS`).
-    project : bool
-        Initial state of the projection toggle.
-    reference : dict, optional
-        Label → loss level drawn as a horizontal line (first dashed, then dotted, ...), e.g.
-        the best loss of any H and of a nonnegative H.
-    gammas : sequence of float
-        Learning rates offered by the slider.
-    figsize : (float, float)
-    **kwargs
-        Passed to :class:`InteractiveFigure`.
-
-    Returns
-    -------
-    InteractiveFigure
-
-    Notes
-    -----
-    Used by notebook 01 (section "Try it: learning rate, iterations, projection").
-    """
-    import nmfedu
-
-    V, W, H0 = (np.asarray(a, dtype=float) for a in (V, W, H0))
-    gammas = tuple(float(g) for g in gammas)
-    if gamma not in gammas:
-        raise ValueError(f"gamma must be one of {gammas}, got {gamma}")
-    reference = dict(reference or {})
-    controls = {
-        "gamma": widgets.SelectionSlider(options=gammas, value=float(gamma),
-                                         description="Learning rate γ", continuous_update=False,
-                                         style=_STYLE, layout=_layout()),
-        "n_iter": iterations_slider(n_iter),
-        "project": toggle("Project onto H ≥ 0", project,
-                          "set negative entries of H to 0 after every step"),
-    }
-
-    def compute(gamma, n_iter, project, V, W, H0):
-        res = nmfedu.nmf_gd(V, W.shape[1], W0=W, H0=H0, n_iter=n_iter, lr_H=gamma, fix_W=True,
-                            project=project)
-        return dict(loss=np.asarray(res.loss, dtype=float), H=res.H,
-                    diverged=bool(getattr(res, "diverged", False)))
-
-    def _negatives(H):
-        rows, cols = np.nonzero(np.nan_to_num(H, nan=0.0) < 0)
-        return np.column_stack([cols, rows]) if rows.size else np.empty((0, 2))
-
-    def _title(data):
-        last = data["loss"][-1] if data["loss"].size else np.nan
-        if data["diverged"] or not np.isfinite(last):
-            return "Loss: diverged"
-        return f"Loss after {data['loss'].size} iterations: {last:.4g}"
-
-    def setup(fig, data):
-        axL, axH = fig.subplots(1, 2, width_ratios=[1.0, 1.3])
-        _, _, lines = plot.plot_loss({"gradient descent": data["loss"]}, ax=axL, legend=False)
-        styles = ["--", ":", "-."]
-        for i, (label, level) in enumerate(reference.items()):
-            axL.axhline(level, color="0.35", linestyle=styles[i % 3], linewidth=1.2, label=label)
-        if reference:
-            axL.legend(frameon=False, fontsize="small")
-        axL.set_title(_title(data))
-        _, _, im = plot.plot_matrix(data["H"], "H", ax=axH, sr=None, signed=True,
-                                    cmap=plot.SIGNED_CMAP, title="H after the last iteration",
-                                    cbar_label="Value (blue < 0)")
-        marks = axH.scatter(*_negatives(data["H"]).T, marker="x", color="black", s=25,
-                            linewidths=1.2)
-        return dict(lines=lines, im=im, marks=marks, axL=axL)
-
-    def draw(h, data):
-        plot.update_lines(h["lines"], {"gradient descent": data["loss"]})
-        h["axL"].set_title(_title(data))
-        plot.update_image(h["im"], data["H"])
-        h["marks"].set_offsets(_negatives(data["H"]))
-
-    return InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V, W=W, H0=H0),
-                             figsize=figsize, **kwargs)
-
-
-def _pitch_labels_for(H, notes, sr, hop_length):
-    """Label each row of H with the score pitch whose note activity it follows best."""
-    from .spectrogram import frame_of
-
-    R, N = H.shape
-    pitches = sorted(set(int(p) for p in notes["Pitch"]))
-    roll = np.zeros((len(pitches), N))
-    for start, dur, p in zip(notes["Start"], notes["Duration"], notes["Pitch"]):
-        a, b = frame_of(start, sr, hop_length), frame_of(start + dur, sr, hop_length)
-        roll[pitches.index(int(p)), max(a, 0):max(min(b, N), a + 1)] = 1.0
-    Hn = H / (np.linalg.norm(H, axis=1, keepdims=True) + 1e-12)
-    Pn = roll / (np.linalg.norm(roll, axis=1, keepdims=True) + 1e-12)
-    sim = Hn @ Pn.T
-    labels = []
-    for r in range(R):
-        j = int(np.argmax(sim[r]))
-        labels.append(f"≈ {plot.pitch_label(pitches[j])}" if sim[r, j] > 0.3 else f"{r}: ?")
-    return labels
-
-
-def nmf_figure(V, *, R: int = 2, n_iter: int = 100, seed: int = 0, max_rank: int = 6,
-               sr=plot.SR, hop_length: int = plot.HOP_LENGTH, n_fft: int = plot.N_FFT, fmax=None,
-               log: bool = False, gamma: float = 1.0, notes=None, dtype=None,
-               figsize=(10.0, 5.0), **kwargs):
-    """NMF from a random start with rank, iterations and seed sliders.
-
-    Shows templates W (left), activations H (top), V and the model WH (bottom, one colour
-    scale), with the loss relative to ‖V‖² in the title of WH. Runs :func:`nmfedu.nmf`
-    (``tol=0``, so exactly ``n_iter`` iterations).
-
-    Parameters
-    ----------
-    V : ndarray (K, N)
-        Nonnegative matrix or magnitude spectrogram (computed once, outside).
-    R, n_iter, seed : int
-        Initial values of the sliders (``n_iter`` one of :data:`ITERATION_STEPS`).
-    max_rank : int
-        Largest rank offered.
-    sr, hop_length, n_fft, fmax, log, gamma
-        Axes and display as in :func:`nmfedu.plot.plot_decomposition` (``sr=None``: index axes).
-    notes : DataFrame, optional
-        Note table; if given, each template/activation row is labelled with the score pitch
-        whose notes its activation follows best (``'≈ G3 (55)'``, ``'r: ?'`` if none).
-    dtype : numpy dtype, optional
-        Passed to :func:`nmfedu.nmf` (``np.float32`` halves the time on spectrograms).
-    figsize : (float, float)
-    **kwargs
-        Passed to :class:`InteractiveFigure`.
-
-    Returns
-    -------
-    InteractiveFigure
-
-    Notes
-    -----
-    Used by notebook 02 (sections 6 and 7: the toy matrix and the recording).
-    """
-    import nmfedu
-
-    V = np.asarray(V)
-    if notes is not None and sr is None:
-        raise ValueError("notes need a time axis: pass sr (and hop_length) with notes")
-    norm2 = float(np.sum(np.asarray(V, dtype=float) ** 2)) or 1.0
-    controls = {"R": rank_slider(R, max=max_rank), "n_iter": iterations_slider(n_iter),
-                "seed": seed_slider(seed)}
-
-    def compute(R, n_iter, seed, V):
-        res = nmfedu.nmf(V, R, n_iter=n_iter, tol=0, seed=seed, dtype=dtype)
-        W, H = np.asarray(res.W, dtype=float), np.asarray(res.H, dtype=float)
-        labels = _pitch_labels_for(H, notes, sr, hop_length) if notes is not None else None
-        return dict(W=W, H=H, WH=W @ H, labels=labels,
-                    rel_loss=float(res.loss[-1]) / norm2 if len(res.loss) else float("nan"))
-
-    def _label(h, data):
-        R_now = data["W"].shape[1]
-        names = data["labels"] or [str(r) for r in range(R_now)]
-        h["axes"]["W"].set_xticks(range(R_now), names, rotation=90 if data["labels"] else 0)
-        h["axes"]["H"].set_yticks(range(R_now), names)
-        h["axes"]["WH"].set_title(f"Model WH (loss {data['rel_loss']:.3g} · ‖V‖²)")
-
-    def setup(fig, data):
-        _, axes, images = plot.plot_decomposition(V, data["W"], data["H"], WH=data["WH"], sr=sr,
-                                                  hop_length=hop_length, n_fft=n_fft, fmax=fmax,
-                                                  log=log, gamma=gamma, fig=fig)
-        h = dict(axes=axes, images=images)
-        if notes is not None:
-            axes["W"].set_xlabel("Template (pitch it follows)")
-            axes["H"].set_ylabel("Template (pitch)")
-        _label(h, data)
-        return h
-
-    def draw(h, data):
-        for key in ("W", "H", "WH"):
-            plot.update_image(h["images"][key], data[key])
-        _label(h, data)
-
-    return InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V),
                              figsize=figsize, **kwargs)
 
 

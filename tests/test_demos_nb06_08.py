@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from nmfedu import nae
+from nmfedu import data, nae
 from nmfedu.demos import nb06 as demo06
 from nmfedu.demos import nb07 as demo07
 from nmfedu.exercises import nb06, nb07
@@ -15,12 +15,12 @@ from nmfedu.exercises import nb06, nb07
 
 @pytest.fixture(scope="module")
 def toy_V():
-    return demo06.toy_spectrogram()[0]
+    return data.load_spectrogram(data.TOY)[0]
 
 
 @pytest.fixture(scope="module")
 def mozart():
-    V, piece = demo07.piece_spectrogram()
+    V, _, piece = data.load_spectrogram(demo07.PIECE)
     W_E0, W_D0, M_H, labels = nae.init_score_informed(V, piece.notes)
     return V, W_E0, W_D0, M_H, labels
 

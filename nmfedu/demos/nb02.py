@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import data, spectrogram, widgets
+from .. import data, plot, spectrogram
+from ..factorization import nmf
+from ..spectrogram import frame_of
+from ..widgets import InteractiveFigure, iterations_slider, rank_slider, seed_slider
 
-__all__ = ["toy_nmf_widget", "piano_nmf_widget", "piano_spectrogram"]
-
-
-def piano_spectrogram():
-    """The toy piano recording (:data:`nmfedu.data.TOY`) and its magnitude spectrogram ``V``."""
-    piece = data.load(data.TOY)
-    return piece, spectrogram.magnitude(piece.x)
+__all__ = ["toy_nmf_widget", "piano_nmf_widget", "nmf_figure"]
 
 
 def toy_nmf_widget(V=None, *, R: int = 2, n_iter: int = 100, seed: int = 0, **kwargs):
     """NMF of the toy matrix of notebooks 01–02 with rank, iterations and seed sliders
-    (:func:`nmfedu.widgets.nmf_figure`, index axes, ranks 1–6).
+    (:func:`nmf_figure`, index axes, ranks 1–6).
 
     ``V`` defaults to :func:`nmfedu.demos.nb01.toy_problem`'s. Used by notebook 02, Section 6,
     and ``benchmarks/bench_widgets.py``.
@@ -27,22 +24,116 @@ def toy_nmf_widget(V=None, *, R: int = 2, n_iter: int = 100, seed: int = 0, **kw
         from .nb01 import toy_problem
         V = toy_problem()["V"]
     kwargs.setdefault("title", "NMF of the toy matrix, random initialisation")
-    return widgets.nmf_figure(V, R=R, n_iter=n_iter, seed=seed, max_rank=6, sr=None, **kwargs)
+    return nmf_figure(V, R=R, n_iter=n_iter, seed=seed, max_rank=6, sr=None, **kwargs)
 
 
 def piano_nmf_widget(V=None, notes=None, *, R: int = 5, n_iter: int = 200, seed: int = 0,
                      **kwargs):
     """NMF of the toy piano recording with rank, iterations and seed sliders
-    (:func:`nmfedu.widgets.nmf_figure`: seconds, Hz up to 2500, log display, templates
+    (:func:`nmf_figure`: seconds, Hz up to 2500, log display, templates
     labelled with the pitch they follow, float32, ranks 1–8).
 
-    ``V`` and ``notes`` default to :func:`piano_spectrogram` (computed once, here or by the
-    notebook). Used by notebook 02, Section 7, and ``benchmarks/bench_widgets.py``.
+    ``V`` and ``notes`` default to the toy recording's (:func:`nmfedu.data.load_spectrogram`,
+    computed once, here or by the notebook). Used by notebook 02, Section 7, and ``benchmarks/bench_widgets.py``.
     """
     if V is None or notes is None:
-        piece, V_piece = piano_spectrogram()
+        V_piece, _, piece = data.load_spectrogram(data.TOY)
         V = V_piece if V is None else V
         notes = piece.notes if notes is None else notes
     kwargs.setdefault("title", "NMF of the piano recording, random initialisation")
-    return widgets.nmf_figure(V, R=R, n_iter=n_iter, seed=seed, max_rank=8, sr=spectrogram.SR,
+    return nmf_figure(V, R=R, n_iter=n_iter, seed=seed, max_rank=8, sr=spectrogram.SR,
                               fmax=2500, log=True, notes=notes, dtype=np.float32, **kwargs)
+
+
+def _pitch_labels_for(H, notes, sr, hop_length):
+    """Label each row of H with the score pitch whose note activity it follows best."""
+    R, N = H.shape
+    pitches = sorted(set(int(p) for p in notes["Pitch"]))
+    roll = np.zeros((len(pitches), N))
+    for start, dur, p in zip(notes["Start"], notes["Duration"], notes["Pitch"]):
+        a, b = frame_of(start, sr, hop_length), frame_of(start + dur, sr, hop_length)
+        roll[pitches.index(int(p)), max(a, 0):max(min(b, N), a + 1)] = 1.0
+    Hn = H / (np.linalg.norm(H, axis=1, keepdims=True) + 1e-12)
+    Pn = roll / (np.linalg.norm(roll, axis=1, keepdims=True) + 1e-12)
+    sim = Hn @ Pn.T
+    labels = []
+    for r in range(R):
+        j = int(np.argmax(sim[r]))
+        labels.append(f"≈ {plot.pitch_label(pitches[j])}" if sim[r, j] > 0.3 else f"{r}: ?")
+    return labels
+
+
+def nmf_figure(V, *, R: int = 2, n_iter: int = 100, seed: int = 0, max_rank: int = 6,
+               sr=plot.SR, hop_length: int = plot.HOP_LENGTH, n_fft: int = plot.N_FFT, fmax=None,
+               log: bool = False, gamma: float = 1.0, notes=None, dtype=None,
+               figsize=(10.0, 5.0), **kwargs):
+    """NMF from a random start with rank, iterations and seed sliders.
+
+    Shows templates W (left), activations H (top), V and the model WH (bottom, one colour
+    scale), with the loss relative to ‖V‖² in the title of WH. Runs :func:`nmfedu.nmf`
+    (``tol=0``, so exactly ``n_iter`` iterations).
+
+    Parameters
+    ----------
+    V : ndarray (K, N)
+        Nonnegative matrix or magnitude spectrogram (computed once, outside).
+    R, n_iter, seed : int
+        Initial values of the sliders (``n_iter`` one of :data:`ITERATION_STEPS`).
+    max_rank : int
+        Largest rank offered.
+    sr, hop_length, n_fft, fmax, log, gamma
+        Axes and display as in :func:`nmfedu.plot.plot_decomposition` (``sr=None``: index axes).
+    notes : DataFrame, optional
+        Note table; if given, each template/activation row is labelled with the score pitch
+        whose notes its activation follows best (``'≈ G3 (55)'``, ``'r: ?'`` if none).
+    dtype : numpy dtype, optional
+        Passed to :func:`nmfedu.nmf` (``np.float32`` halves the time on spectrograms).
+    figsize : (float, float)
+    **kwargs
+        Passed to :class:`nmfedu.widgets.InteractiveFigure`.
+
+    Returns
+    -------
+    InteractiveFigure
+
+    Notebooks: 02 (sections 6 and 7: the toy matrix and the recording).
+    """
+    V = np.asarray(V)
+    if notes is not None and sr is None:
+        raise ValueError("notes need a time axis: pass sr (and hop_length) with notes")
+    norm2 = float(np.sum(np.asarray(V, dtype=float) ** 2)) or 1.0
+    controls = {"R": rank_slider(R, max=max_rank), "n_iter": iterations_slider(n_iter),
+                "seed": seed_slider(seed)}
+
+    def compute(R, n_iter, seed, V):
+        res = nmf(V, R, n_iter=n_iter, tol=0, seed=seed, dtype=dtype)
+        W, H = np.asarray(res.W, dtype=float), np.asarray(res.H, dtype=float)
+        labels = _pitch_labels_for(H, notes, sr, hop_length) if notes is not None else None
+        return dict(W=W, H=H, WH=W @ H, labels=labels,
+                    rel_loss=float(res.loss[-1]) / norm2 if len(res.loss) else float("nan"))
+
+    def _label(h, data):
+        R_now = data["W"].shape[1]
+        names = data["labels"] or [str(r) for r in range(R_now)]
+        h["axes"]["W"].set_xticks(range(R_now), names, rotation=90 if data["labels"] else 0)
+        h["axes"]["H"].set_yticks(range(R_now), names)
+        h["axes"]["WH"].set_title(f"Model WH (loss {data['rel_loss']:.3g} · ‖V‖²)")
+
+    def setup(fig, data):
+        _, axes, images = plot.plot_decomposition(V, data["W"], data["H"], WH=data["WH"], sr=sr,
+                                                  hop_length=hop_length, n_fft=n_fft, fmax=fmax,
+                                                  log=log, gamma=gamma, fig=fig)
+        h = dict(axes=axes, images=images)
+        if notes is not None:
+            axes["W"].set_xlabel("Template (pitch it follows)")
+            axes["H"].set_ylabel("Template (pitch)")
+        _label(h, data)
+        return h
+
+    def draw(h, data):
+        for key in ("W", "H", "WH"):
+            plot.update_image(h["images"][key], data[key])
+        _label(h, data)
+
+    return InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V),
+                             figsize=figsize, **kwargs)

@@ -6,13 +6,7 @@ import warnings
 
 import numpy as np
 
-from .. import data, nae, plot, spectrogram, widgets
-
-
-def toy_spectrogram():
-    """Magnitude spectrogram ``V`` (K × N) of the bundled toy recording and the piece itself."""
-    piece = data.load(data.TOY)
-    return spectrogram.magnitude(piece.x), piece
+from .. import data, nae, plot, widgets
 
 
 def train(V, R: int, n_epochs: int, lr, seed: int = 0):
@@ -38,7 +32,7 @@ def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
     γ is ignored. Used by notebook 06 and ``benchmarks/bench_widgets.py``.
     """
     if V is None:
-        V = toy_spectrogram()[0]
+        V = data.load_spectrogram(data.TOY)[0]
 
     def compute(R, lr, adaptive, n_epochs, V):
         return train(V, R, n_epochs, "lipschitz" if adaptive else lr)

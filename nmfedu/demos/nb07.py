@@ -5,16 +5,9 @@ import warnings
 
 import numpy as np
 
-from .. import constraints, data, nae, plot, spectrogram, widgets
+from .. import constraints, data, nae, plot, widgets
 
 PIECE = "mozart_sonata"
-
-
-def piece_spectrogram(name: str = PIECE):
-    """``(V, piece)``: magnitude spectrogram of a bundled piece (notebook 07 uses the
-    Mozart excerpt, whose hands have disjoint registers)."""
-    piece = data.load(name)
-    return spectrogram.magnitude(piece.x), piece
 
 
 def template_similarity(W_D, pitches):
@@ -51,7 +44,7 @@ def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",
     ``benchmarks/bench_widgets.py``.
     """
     if V is None:
-        V, piece = piece_spectrogram()
+        V, _, piece = data.load_spectrogram(PIECE)
         _, _, M_H, labels = nae.init_score_informed(V, piece.notes)
     pitches = list(labels["pitch"])
 

@@ -18,16 +18,6 @@ EPOCH_LABEL = "Number of training iterations (epochs)"
 LOSS_LABEL = "Loss $\\|V - \\hat V\\|^2$"
 
 
-def piece_spectrogram(bins: int | None = 512, frames: int | None = None):
-    """Magnitude spectrogram of the series' default piece, cut to the first ``bins``
-    frequency bins and ``frames`` frames; returns ``(V, X, piece)`` with ``X`` the full
-    complex STFT (all bins and frames, for resynthesis)."""
-    piece = data.load(data.DEFAULT_PIECE)
-    X = spectrogram.stft(piece.x)
-    V = np.abs(X)[:bins, :frames]
-    return np.ascontiguousarray(V), X, piece
-
-
 def epoch_curves(cmp, start: int = 1):
     """dict name -> loss after epochs ``start`` … n_epochs (index 0 of a
     :class:`nmfedu.nae.Comparison` curve is the common initialisation)."""
@@ -105,7 +95,7 @@ def widget_spectrogram():
     """The smaller spectrogram of the interactive comparison: first 256 bins (0 … 2.75 kHz)
     and first 280 frames (6.5 s) of the default piece — an eighth of the notebook's
     main computation per epoch at R = 16, so 200 epochs of all three take about a second."""
-    return piece_spectrogram(bins=256, frames=280)[0]
+    return data.load_spectrogram(data.DEFAULT_PIECE, bins=256, frames=280)[0]
 
 
 def comparison_widget(V=None, R: int = 16, n_epochs: int = 200, lr: float = 1e-7,
