@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import data, plot, spectrogram
+from ..constraints import activation_constraints
 from ..factorization import nmf
-from ..spectrogram import frame_of
 from ..widgets import InteractiveFigure, iterations_slider, rank_slider, seed_slider
 
-__all__ = ["toy_nmf_widget", "piano_nmf_widget", "nmf_figure"]
+__all__ = ["toy_nmf_widget", "piano_nmf_widget", "nmf_figure", "pitch_similarity",
+           "template_pitches"]
 
 
 def toy_nmf_widget(V=None, *, R: int = 2, n_iter: int = 100, seed: int = 0, **kwargs):
@@ -45,19 +46,64 @@ def piano_nmf_widget(V=None, notes=None, *, R: int = 5, n_iter: int = 200, seed:
                               fmax=2500, log=True, notes=notes, dtype=np.float32, **kwargs)
 
 
+def pitch_similarity(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
+    """How closely each activation row follows the notes of each pitch of the score.
+
+    For every row ``r`` of ``H`` and every pitch ``p``, the cosine similarity between the row
+    (the activation over time) and the score's piano-roll row of ``p`` (1 in the frames where a
+    note of pitch ``p`` sounds, 0 elsewhere; :func:`nmfedu.constraints.activation_constraints`
+    without tolerances). 1 means the row is active exactly while ``p`` sounds, with constant
+    strength; a row that is active during the notes of two pitches is similar to both.
+
+    Parameters
+    ----------
+    H : ndarray, shape (R, N)
+    notes : DataFrame
+        Note table (``Start``, ``Duration``, ``Pitch``).
+    pitches : sequence of int, optional
+        Candidate pitches (default: the score's, ascending).
+    hop_length, sr : optional
+        STFT parameters (default: the series' convention).
+
+    Returns
+    -------
+    pitches : list of int
+    similarity : ndarray, shape (R, len(pitches)), values in [0, 1]
+    """
+    H = np.asarray(H, dtype=float)
+    if pitches is None:
+        pitches = sorted(int(p) for p in np.unique(notes["Pitch"]))
+    hop_length = hop_length or spectrogram.HOP_LENGTH
+    sr = sr or spectrogram.SR
+    roll = activation_constraints(notes, pitches, H.shape[1], frame_res=hop_length / sr,
+                                  onset_tol=0.0, offset_tol=0.0)
+    tiny = np.finfo(float).tiny
+    Hn = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), tiny)
+    Pn = roll / np.maximum(np.linalg.norm(roll, axis=1, keepdims=True), tiny)
+    return [int(p) for p in pitches], np.clip(Hn @ Pn.T, 0.0, 1.0)
+
+
+def template_pitches(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
+    """Which pitch of the score each activation row follows, and how closely.
+
+    The row follows the pitch whose piano-roll row it is most similar to
+    (:func:`pitch_similarity`, cosine similarity in [0, 1]). Notebooks: 02 (Section 7 and
+    exercise 3).
+
+    Returns
+    -------
+    list of (pitch, similarity), one per row of H.
+    """
+    pitches, sim = pitch_similarity(H, notes, pitches, hop_length, sr)
+    best = np.argmax(sim, axis=1)
+    return [(pitches[b], float(sim[r, b])) for r, b in enumerate(best)]
+
+
 def _pitch_labels_for(H, notes, sr, hop_length):
-    """Label each row of H with the score pitch whose note activity it follows best."""
-    R, N = H.shape
-    pitches = sorted(set(int(p) for p in notes["Pitch"]))
-    roll = np.zeros((len(pitches), N))
-    for start, dur, p in zip(notes["Start"], notes["Duration"], notes["Pitch"]):
-        a, b = frame_of(start, sr, hop_length), frame_of(start + dur, sr, hop_length)
-        roll[pitches.index(int(p)), max(a, 0):max(min(b, N), a + 1)] = 1.0
-    Hn = H / (np.linalg.norm(H, axis=1, keepdims=True) + 1e-12)
-    Pn = roll / (np.linalg.norm(roll, axis=1, keepdims=True) + 1e-12)
-    sim = Hn @ Pn.T
+    """Label each row of H with the score pitch it follows (similarity > 0.3), else ``'r: ?'``."""
+    pitches, sim = pitch_similarity(H, notes, hop_length=hop_length, sr=sr)
     labels = []
-    for r in range(R):
+    for r in range(H.shape[0]):
         j = int(np.argmax(sim[r]))
         labels.append(f"≈ {plot.pitch_label(pitches[j])}" if sim[r, j] > 0.3 else f"{r}: ?")
     return labels

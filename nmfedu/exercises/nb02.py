@@ -17,12 +17,14 @@ Exercises
 Helpers
 -------
 :func:`pitch_similarity`, :func:`template_pitches` — which pitch of the score each learnt
-activation row follows (used in notebook 02, Section 6, its interactive figure, and by
-exercise 3).
+activation row follows — live with notebook 02's figures in :mod:`nmfedu.demos.nb02` and
+are re-exported here for exercise 3 and the notebook's ``nb02.pitch_similarity``.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ..demos.nb02 import pitch_similarity, template_pitches
 
 __all__ = ["multiplicative_W_update", "zero_in_H0", "rank_too_small_or_large",
            "pitch_similarity", "template_pitches"]
@@ -109,62 +111,6 @@ def zero_in_H0(V, W, H0, row: int = 0, frames=range(4), n_iter: int = 100, gamma
           "there, so the entry never moves). Additive: the step -γ (W^T W H - W^T V) is not zero, so\n"
           "the entry moves — up where the model lacks that template, below zero where it has too much.")
     return dict(after_mu=after_mu, after_gd=after_gd)
-
-
-def pitch_similarity(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
-    """How closely each activation row follows the notes of each pitch of the score.
-
-    For every row ``r`` of ``H`` and every pitch ``p``, the cosine similarity between the row
-    (the activation over time) and the score's piano-roll row of ``p`` (1 in the frames where a
-    note of pitch ``p`` sounds, 0 elsewhere; :func:`nmfedu.constraints.activation_constraints`
-    without tolerances). 1 means the row is active exactly while ``p`` sounds, with constant
-    strength; a row that is active during the notes of two pitches is similar to both.
-
-    Parameters
-    ----------
-    H : ndarray, shape (R, N)
-    notes : DataFrame
-        Note table (``Start``, ``Duration``, ``Pitch``).
-    pitches : sequence of int, optional
-        Candidate pitches (default: the score's, ascending).
-    hop_length, sr : optional
-        STFT parameters (default: the series' convention).
-
-    Returns
-    -------
-    pitches : list of int
-    similarity : ndarray, shape (R, len(pitches)), values in [0, 1]
-    """
-    from nmfedu import spectrogram
-    from nmfedu.constraints import activation_constraints
-
-    H = np.asarray(H, dtype=float)
-    if pitches is None:
-        pitches = sorted(int(p) for p in np.unique(notes["Pitch"]))
-    hop_length = hop_length or spectrogram.HOP_LENGTH
-    sr = sr or spectrogram.SR
-    roll = activation_constraints(notes, pitches, H.shape[1], frame_res=hop_length / sr,
-                                  onset_tol=0.0, offset_tol=0.0)
-    tiny = np.finfo(float).tiny
-    Hn = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), tiny)
-    Pn = roll / np.maximum(np.linalg.norm(roll, axis=1, keepdims=True), tiny)
-    return [int(p) for p in pitches], np.clip(Hn @ Pn.T, 0.0, 1.0)
-
-
-def template_pitches(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
-    """Which pitch of the score each activation row follows, and how closely.
-
-    The row follows the pitch whose piano-roll row it is most similar to
-    (:func:`pitch_similarity`, cosine similarity in [0, 1]). Used in notebook 02 (Section 7
-    and the interactive figure on the recording) and by exercise 3.
-
-    Returns
-    -------
-    list of (pitch, similarity), one per row of H.
-    """
-    pitches, sim = pitch_similarity(H, notes, pitches, hop_length, sr)
-    best = np.argmax(sim, axis=1)
-    return [(pitches[b], float(sim[r, b])) for r, b in enumerate(best)]
 
 
 def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: int = 200):
