@@ -198,7 +198,7 @@ def spectrogram_nmf_widget(R=5, n_iter=50):
         return W, H, W @ H
 
     def setup(fig, d):
-        return plot.plot_decomposition(V, d[0], d[1], WH=d[2], fmax=3000, log=True, gamma=10,
+        return plot.plot_decomposition(V, d[0], d[1], WH=d[2], fmax=3000, log=True, log_factor=10,
                                        fig=fig)[2]
 
     def draw(images, d):

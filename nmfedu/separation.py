@@ -101,7 +101,7 @@ import numpy as np
 
 from . import constraints as _c
 from ._validation import check_signal
-from .spectrogram import HOP_LENGTH, N_FFT, istft, stft
+from .spectrogram import HOP_LENGTH, N_FFT, istft, log_compress, stft
 
 __all__ = [
     "SEPARATION_DEFAULTS",
@@ -575,7 +575,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     X = stft(x, n_fft=n_fft, hop_length=hop_length)
     V = np.abs(X)
     if compression == "log":
-        V = np.log1p(_c._positive(gamma, "gamma") * V)
+        V = log_compress(V, _c._positive(gamma, "gamma"))
     K, N = V.shape
     cparams = dict(n_harmonics=n_harmonics, tolerance=tolerance, min_width=min_width,
                    onset_tol=onset_tol,

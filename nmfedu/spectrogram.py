@@ -67,12 +67,18 @@ def magnitude(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str =
     return np.abs(stft(x, n_fft=n_fft, hop_length=hop_length, window=window))
 
 
-def log_compress(V, gamma: float = 1.0):
-    """Logarithmic compression ``log(1 + gamma * V)`` (used in figures, and in notebook 04 to
-    show what compression does to a separation)."""
-    if gamma <= 0:
-        raise ValueError(f"gamma must be > 0, got {gamma}")
-    return np.log1p(gamma * np.asarray(V))
+def log_compress(V, log_factor: float = 1.0):
+    """Logarithmic compression ``log(1 + log_factor · V)`` (FMP's Γ; the one implementation).
+
+    Notebooks: 01–08 (every spectrogram figure with ``log=True``, through
+    :mod:`nmfedu.plot`) and 04 (``separate(..., compression="log")``).
+
+    Examples
+    --------
+    >>> float(log_compress(np.array([np.e - 1.0]))[0])
+    1.0
+    """
+    return np.log1p(check_number(log_factor, "log_factor") * np.asarray(V))
 
 
 def frequencies(sr: float = SR, n_fft: int = N_FFT):

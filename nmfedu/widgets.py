@@ -259,7 +259,7 @@ def _factors(data):
 def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = True,
                          loss: bool = False, sr=plot.SR, hop_length: int = plot.HOP_LENGTH,
                          n_fft: int = plot.N_FFT, fmax=None, log: bool = False,
-                         gamma: float = 1.0, loss_kwargs: dict | None = None,
+                         log_factor: float = 1.0, loss_kwargs: dict | None = None,
                          figsize=(10.0, 4.8), **kwargs):
     """An interactive :func:`nmfedu.plot.plot_decomposition`: templates, activations, V, WH.
 
@@ -277,7 +277,7 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
         Name → control (see :func:`rank_slider`, :func:`iterations_slider`, ...).
     V : array_like, shape (K, N)
         The matrix being factorized; passed to ``compute`` as ``V`` (computed once).
-    labels, sr, hop_length, n_fft, fmax, log, gamma, loss_kwargs
+    labels, sr, hop_length, n_fft, fmax, log, log_factor, loss_kwargs
         As in :func:`nmfedu.plot.plot_decomposition` (``sr=None`` for index axes).
     WH : bool
         Show the model W H next to V.
@@ -310,7 +310,7 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
         W, H, curve = _factors(data)
         return plot.plot_decomposition(
             V, W, H, WH=(W @ H) if WH else None, labels=labels, sr=sr, hop_length=hop_length,
-            n_fft=n_fft, fmax=fmax, log=log, gamma=gamma, fig=fig,
+            n_fft=n_fft, fmax=fmax, log=log, log_factor=log_factor, fig=fig,
             loss=(np.asarray(curve) if loss and curve is not None else None),
             loss_kwargs=loss_kwargs)[2]
 

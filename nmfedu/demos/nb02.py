@@ -111,7 +111,7 @@ def _pitch_labels_for(H, notes, sr, hop_length):
 
 def nmf_figure(V, *, R: int = 2, n_iter: int = 100, seed: int = 0, max_rank: int = 6,
                sr=plot.SR, hop_length: int = plot.HOP_LENGTH, n_fft: int = plot.N_FFT, fmax=None,
-               log: bool = False, gamma: float = 1.0, notes=None, dtype=None,
+               log: bool = False, log_factor: float = 1.0, notes=None, dtype=None,
                figsize=(10.0, 5.0), **kwargs):
     """NMF from a random start with rank, iterations and seed sliders.
 
@@ -127,7 +127,7 @@ def nmf_figure(V, *, R: int = 2, n_iter: int = 100, seed: int = 0, max_rank: int
         Initial values of the sliders (``n_iter`` one of :data:`ITERATION_STEPS`).
     max_rank : int
         Largest rank offered.
-    sr, hop_length, n_fft, fmax, log, gamma
+    sr, hop_length, n_fft, fmax, log, log_factor
         Axes and display as in :func:`nmfedu.plot.plot_decomposition` (``sr=None``: index axes).
     notes : DataFrame, optional
         Note table; if given, each template/activation row is labelled with the score pitch
@@ -168,7 +168,7 @@ def nmf_figure(V, *, R: int = 2, n_iter: int = 100, seed: int = 0, max_rank: int
     def setup(fig, data):
         _, axes, images = plot.plot_decomposition(V, data["W"], data["H"], WH=data["WH"], sr=sr,
                                                   hop_length=hop_length, n_fft=n_fft, fmax=fmax,
-                                                  log=log, gamma=gamma, fig=fig)
+                                                  log=log, log_factor=log_factor, fig=fig)
         h = dict(axes=axes, images=images)
         if notes is not None:
             axes["W"].set_xlabel("Template (pitch it follows)")

@@ -40,7 +40,7 @@ def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
     def setup(fig, d):
         W_D, H, V_hat, loss = d
         _, _, images = plot.plot_decomposition(
-            V, W_D, H, WH=V_hat, fmax=2000, log=True, gamma=1.0, fig=fig,
+            V, W_D, H, WH=V_hat, fmax=2000, log=True, log_factor=1.0, fig=fig,
             titles={"W": "Decoder $W_\\mathcal{D}$", "H": "Code $H$", "WH": "Output $\\hat V$",
                     "loss": "Loss per epoch"},
             loss={"NAE (additive)": loss},
