@@ -27,6 +27,7 @@ Public functions: :func:`nmf`, :func:`nmf_gd`, :func:`loss`, :func:`gradient_H`,
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -99,8 +100,8 @@ class NMFResult:
         Frobenius norms ‖W⁽ℓ⁾ − W⁽ℓ⁻¹⁾‖ and ‖H⁽ℓ⁾ − H⁽ℓ⁻¹⁾‖ per iteration
         (absolute, whatever ``relative_tol`` says); None when ``tol == 0``
         (they are then not computed).
-    time : float
-        Wall time of the iterations in seconds.
+    runtime : float
+        Wall time of the iterations in seconds (as :attr:`nmfedu.nae.NAEResult.runtime`).
     n_negative : ndarray, shape (n_iter, 2) or None
         :func:`nmf_gd` only: how many entries of W and of H were negative
         right after each gradient step (before any projection).
@@ -118,7 +119,7 @@ class NMFResult:
     beta: str = "frobenius"
     stop_reason: str = "n_iter"
     changes: Optional[np.ndarray] = None
-    time: float = 0.0
+    runtime: float = 0.0
     n_negative: Optional[np.ndarray] = None
     diverged: bool = False
 
@@ -167,25 +168,28 @@ def _norm(a):
     return math.sqrt(max(float(np.dot(a, a)), 0.0))
 
 
-def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
-    """Random nonnegative initial factors ``W0`` (K × R) and ``H0`` (R × N).
+def init_random(V, R, seed=None, dtype=None, scale=None):
+    """Random nonnegative initial factors ``W0`` (K × R) and ``H0`` (R × N) for ``V`` (K × N).
 
     Entries are uniform on [0, c) with c = 2·sqrt(scale / R), so that the
-    expected value of every entry of ``W0 @ H0`` is ``scale``; :func:`nmf`
-    passes ``scale = mean(V)`` so the initial model has the right level.
+    expected value of every entry of ``W0 @ H0`` is ``scale`` — by default the
+    mean of ``V``, so the initial model has the right level. The signature is
+    the one of :func:`nmfedu.nae.init_random`: the data first, then the rank.
 
-    Used by notebooks 01, 02 and 08 (and by :func:`nmf` when no W0/H0 is given).
+    Notebooks: 01, 02, 03 (and :func:`nmf` when no W0/H0 is given).
 
     Parameters
     ----------
-    K, N, R : int
-        Number of frequency bins, frames and the rank (each ≥ 1).
+    V : array_like, shape (K, N)
+        The nonnegative data; only its shape and (for ``scale=None``) its mean are used.
+    R : int
+        The rank (≥ 1).
     seed : int, numpy.random.Generator or None
         Seed for :func:`numpy.random.default_rng`; W0 is drawn before H0.
     dtype : None, float32 or float64
         None means float64.
-    scale : float
-        Target mean of ``W0 @ H0`` (> 0).
+    scale : float, optional
+        Target mean of ``W0 @ H0`` (> 0); default ``mean(V)`` (1 if that is 0).
 
     Returns
     -------
@@ -193,14 +197,21 @@ def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
 
     Examples
     --------
-    >>> W0, H0 = init_random(4, 5, 2, seed=0)
+    >>> import numpy as np
+    >>> W0, H0 = init_random(np.ones((4, 5)), 2, seed=0)
     >>> W0.shape, H0.shape
     ((4, 2), (2, 5))
     """
-    K = check_positive_int(K, "K")
-    N = check_positive_int(N, "N")
+    if isinstance(V, numbers.Integral):
+        raise ValueError(f"V must be the data matrix (K x N), got the integer {V!r}; "
+                         f"init_random(K, N, R) is now init_random(V, R)")
+    V = check_matrix(V, "V", dtype=None)
+    K, N = V.shape
     R = check_rank(R)
     dt = check_dtype(dtype)
+    if scale is None:
+        mean = float(V.mean(dtype=np.float64))
+        scale = mean if mean > 0 else 1.0
     scale = check_number(scale, "scale")
     rng = check_rng(seed)
     c = 2.0 * math.sqrt(float(scale) / R)
@@ -215,28 +226,35 @@ def _prepare(V, R, W0, H0, seed, dtype):
     R = check_rank(R)
     K, N = V.shape
     if W0 is None or H0 is None:
-        mean = float(V.mean(dtype=np.float64))
-        Wr, Hr = init_random(K, N, R, seed=seed, dtype=dt, scale=mean if mean > 0 else 1.0)
+        Wr, Hr = init_random(V, R, seed=seed, dtype=dt)
     W = check_matrix(W0, "W0", dtype=dt, shape=(K, R), copy=True) if W0 is not None else Wr
     H = check_matrix(H0, "H0", dtype=dt, shape=(R, N), copy=True) if H0 is not None else Hr
     return V, R, W, H, dt
 
 
-def inner_iterations(K, N, R, alpha=0.5):
+def inner_iterations(K, N, R, accel=0.5):
     """Gillis–Glineur numbers of inner updates for H and for W.
 
     The cost of one outer computation (WᵀV and WᵀW for H; VHᵀ and HHᵀ for W)
     relative to one inner update gives ρ_H = 1 + (KN + KR)/(NR + N) and
     ρ_W = 1 + (KN + NR)/(KR + K); the maximal numbers of inner updates are
-    ⌊1 + α ρ⌋. Used by :func:`nmf` with ``method="accelerated"`` (notebook 02).
+    ⌊1 + accel · ρ⌋ (``accel`` is Gillis & Glineur's α, renamed because a
+    scikit-learn user reads ``alpha`` as a regularisation weight).
+
+    Notebooks: 02 (through :func:`nmf` with ``method="accelerated"``).
 
     Returns
     -------
     (inner_H, inner_W) : tuple of int
+
+    Examples
+    --------
+    >>> inner_iterations(1025, 2900, 88)
+    (7, 19)
     """
     rho_H = 1.0 + (K * N + K * R) / (N * R + N)
     rho_W = 1.0 + (K * N + N * R) / (K * R + K)
-    return int(1 + alpha * rho_H), int(1 + alpha * rho_W)
+    return int(1 + accel * rho_H), int(1 + accel * rho_W)
 
 
 # --------------------------------------------------------------------------- #
@@ -599,7 +617,7 @@ def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
 # --------------------------------------------------------------------------- #
 def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=False,
         fix_H=False, seed=None, dtype=None, callback=None, *, relative_tol=False,
-        method="mu", inner=None, inner_delta=0.1, alpha=0.5, loss_every=None, eps=None):
+        method="mu", inner=None, inner_delta=0.1, accel=0.5, loss_every=None, eps=None):
     r"""NMF V ≈ WH by the Lee–Seung multiplicative updates of the seed lecture.
 
     Each iteration ℓ applies, in this order (the seeds' algorithm box),
@@ -664,9 +682,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         first one; likewise for W with VHᵀ and HHᵀ. Zeros stay zeros.
     inner : int, (int, int) or None
         Maximal inner updates (for H, for W); None: :func:`inner_iterations`
-        with ``alpha``. Ignored for ``method="mu"`` (one update each).
-    inner_delta, alpha : float
-        Parameters of the accelerated method (see above).
+        with ``accel``. Ignored for ``method="mu"`` (one update each).
+    inner_delta, accel : float
+        Parameters of the accelerated method (see above); ``accel`` is Gillis &
+        Glineur's α (not a regularisation weight as in scikit-learn).
     loss_every : int or None
         Record the loss every ``loss_every`` iterations (and always after the
         last one; every iteration when a callback is given). None: 1 for
@@ -721,9 +740,8 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     inner_H = inner_W = 1
     if method == "accelerated":
         if inner is None:
-            if not isinstance(alpha, (int, float)) or alpha < 0:
-                raise ValueError(f"alpha must be a number >= 0, got {alpha!r}")
-            inner_H, inner_W = inner_iterations(K, N, R, alpha)
+            accel = check_number(accel, "accel", allow_zero=True)
+            inner_H, inner_W = inner_iterations(K, N, R, accel)
         elif isinstance(inner, tuple):
             if len(inner) != 2:
                 raise ValueError(f"inner must be an int >= 1 or a pair of them, got {inner!r}")
@@ -743,7 +761,7 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         W=W, H=H, loss=np.asarray(stopper.losses, dtype=np.float64), n_iter=stopper.done,
         converged=stopper.reason == "tol", loss_iterations=np.asarray(stopper.loss_its, dtype=int),
         initial_loss=float(initial), beta=b, stop_reason=stopper.reason, changes=changes,
-        time=elapsed)
+        runtime=elapsed)
 
 
 # --------------------------------------------------------------------------- #
@@ -866,5 +884,5 @@ def nmf_gd(V, R, W0=None, H0=None, n_iter=100, lr_H=1e-3, lr_W=None, project=Tru
     return NMFResult(
         W=W, H=H, loss=np.asarray(losses, dtype=np.float64), n_iter=it,
         loss_iterations=np.arange(1, it + 1), initial_loss=initial, beta="frobenius",
-        stop_reason=reason, time=time.perf_counter() - t0,
+        stop_reason=reason, runtime=time.perf_counter() - t0,
         n_negative=np.asarray(negs, dtype=int).reshape(-1, 2), diverged=diverged)

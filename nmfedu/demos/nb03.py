@@ -46,8 +46,7 @@ def constraint_widget(V=None, notes=None, n_iter: int = 50):
                                                        onset_tol=onset_tol, offset_tol=offset_tol,
                                                        onset_templates=True, onset_shape="flat")
         pitch = (labels["kind"] == "pitch").to_numpy()
-        W_rand, H_rand = init_random(K, N, W0.shape[1], seed=0,
-                                                          scale=float(V.mean()))
+        W_rand, H_rand = init_random(V, W0.shape[1], seed=0, scale=float(V.mean()))
         if not templates:       # unconstrained pitch templates: random start, no zeros
             W0[:, pitch] = W_rand[:, pitch]
         if not activations:     # unconstrained pitch activations

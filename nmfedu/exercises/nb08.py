@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import nae, spectrogram
+from ..demos.nb08 import compare
 from ..factorization import nmf
 
 #: V-sized products (R·K·N multiply–adds each) per epoch / iteration, from the module
@@ -54,7 +55,7 @@ def float32(V, R: int = 32, n_epochs: int = 300, seed: int = 0):
     out = {}
     for dtype in (np.float64, np.float32):
         t0 = time.perf_counter()
-        out[np.dtype(dtype).name] = (nae.compare(V, R, n_epochs=n_epochs, seed=seed, dtype=dtype),
+        out[np.dtype(dtype).name] = (compare(V, R, n_epochs=n_epochs, seed=seed, dtype=dtype),
                                      time.perf_counter() - t0)
     c64, t64 = out["float64"]
     c32, t32 = out["float32"]
@@ -82,7 +83,7 @@ def structured_dropout(piece, n_epochs: int = 300):
     W_E0, W_D0, M_H, labels = nae.init_score_informed(V, piece.notes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cmp = nae.compare(V, W_D0.shape[1], n_epochs=n_epochs, M_H=M_H, W_D0=W_D0, W_E0=W_E0)
+        cmp = compare(V, W_D0.shape[1], n_epochs=n_epochs, M_H=M_H, W_D0=W_D0, W_E0=W_E0)
     print(f"K = {V.shape[0]}, N = {V.shape[1]}, R = {W_D0.shape[1]} (one code unit per pitch "
           f"and kind), M_H keeps {100 * M_H.mean():.1f} % of the code")
     for name, c in cmp.curves.items():
