@@ -49,8 +49,16 @@ def test_dead_unit_stays_dead(toy_V):
     assert result.W_E[1:].sum() > 0
 
 
-def test_parameter_count():
-    assert nb06.parameter_count(1025, 2900, 88) == (1025 * 88 + 88 * 2900, 2 * 1025 * 88)
+@pytest.mark.parametrize("K, N, R", [(7, 11, 3), (20, 5, 4)])
+def test_parameter_count_is_the_size_of_what_the_models_learn(K, N, R, capsys):
+    """Counted from the arrays nmfedu.nmf and nae.fit return, not from the formula."""
+    import nmfedu
+
+    V = np.random.default_rng(K).random((K, N))
+    nmf = nmfedu.nmf(V, R, n_iter=2, seed=0)
+    net = nae.fit(V, R, n_epochs=2, seed=0)
+    assert nb06.parameter_count(K, N, R) == (nmf.W.size + nmf.H.size, net.W_E.size + net.W_D.size)
+    assert f"R = {R}" in capsys.readouterr().out
 
 
 def test_structured_dropout_gives_templates_meaning(mozart):

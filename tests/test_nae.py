@@ -447,3 +447,23 @@ def test_init_score_informed_and_separate_on_toy():
     assert np.all(details.model.W_D[details.W_D0 == 0] == 0)
     assert np.all(details.model.H[details.M_H == 0] == 0)
     assert details.loss.shape == (5,)
+
+
+def test_lipschitz_steps_against_independent_constants():
+    """γ_D = 1/(2 λmax(H'H'ᵀ)) and γ_E = 1/(2 λmax(W_DᵀW_D) σmax(V)²), computed here with
+    numpy's SVD; a step below them decreases the loss, and fit(lr="lipschitz") records them."""
+    rng = np.random.default_rng(3)
+    V = rng.random((15, 20))
+    W_E, W_D = nae.init_random(V, 3, seed=4)
+    M = (rng.random((3, 20)) < 0.7).astype(float)
+    g_E, g_D = nae.lipschitz_steps(V, W_E, W_D, M_H=M)
+    Hp = np.maximum(W_E @ V, 0) * M
+    assert g_D == pytest.approx(1 / (2 * np.linalg.svd(Hp, compute_uv=False)[0] ** 2), rel=1e-9)
+    sigma = np.linalg.svd(V, compute_uv=False)[0]
+    lam_D = np.linalg.svd(W_D, compute_uv=False)[0] ** 2
+    assert g_E == pytest.approx(1 / (2 * lam_D * sigma ** 2), rel=1e-6)
+    res = nae.fit(V, rule="additive", n_epochs=1, lr="lipschitz", W_E0=W_E, W_D0=W_D, M_H=M)
+    np.testing.assert_allclose(res.lr[0], (g_E, g_D), rtol=1e-6)
+    assert res.loss[0] < res.initial_loss
+    with pytest.raises(ValueError, match="W_D must be nonnegative"):
+        nae.lipschitz_steps(V, W_E, -W_D)
