@@ -301,6 +301,30 @@ def onset_constraints(notes, pitches, N: int, frame_res: float = HOP_LENGTH / SR
     return H
 
 
+def _group_columns(sub, group, N, frame_res, template, pitch_tol, onset_window, onset_shape):
+    """The columns of :func:`build_constraints` for the notes ``sub`` of one group: one pitch
+    column per pitch (pitch before onset), then, with ``onset_window``, one onset column each.
+
+    Returns the templates, the activation regions, the label rows and the number of notes
+    that start after the last frame.
+    """
+    pitches = np.unique(sub["Pitch"].to_numpy(int))
+    Hp, skipped = _regions(sub, pitches, N, frame_res, *pitch_tol, True)
+    cols = [harmonic_template(p, **template) for p in pitches]
+    regions = list(Hp)
+    labels = [(int(p), "pitch", group) for p in pitches]
+    if onset_window is not None:
+        Ho, _ = _regions(sub, pitches, N, frame_res, *onset_window, False)
+        for r, p in enumerate(pitches):
+            if onset_shape == "harmonic":
+                cols.append(harmonic_template(p, **{**template, "decay": 0.0}))
+            else:
+                cols.append(onset_template(template["K"]))
+            regions.append(Ho[r])
+            labels.append((int(p), "onset", group))
+    return cols, regions, labels, skipped
+
+
 def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", sr: float = SR,
                       hop_length: int = HOP_LENGTH, freq_res: float | None = None,
                       n_harmonics: int = DEFAULTS["n_harmonics"],
@@ -394,30 +418,18 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
     else:
         group_of = notes[by].to_numpy(dtype=object)
         groups = list(dict.fromkeys(group_of))
+    template = dict(K=K, freq_res=freq_res, n_harmonics=n_harmonics, tolerance=tolerance,
+                    decay=decay, min_width=min_width)
     W_cols, H_rows, rows = [], [], []
     last_frame_skipped = 0
     for g in groups:
-        sub = notes[group_of == g]
-        pitches = np.unique(sub["Pitch"].to_numpy(int))
-        Hp, skipped = _regions(sub, pitches, N, frame_res, onset_tol, offset_tol, True)
+        cols, regions, labels, skipped = _group_columns(
+            notes[group_of == g], str(g), N, frame_res, template, (onset_tol, offset_tol),
+            (onset_before, onset_after) if onset_templates else None, onset_shape)
+        W_cols += cols
+        H_rows += regions
+        rows += labels
         last_frame_skipped += skipped
-        for r, p in enumerate(pitches):
-            W_cols.append(harmonic_template(p, K=K, freq_res=freq_res, n_harmonics=n_harmonics,
-                                            tolerance=tolerance, decay=decay,
-                                            min_width=min_width))
-            H_rows.append(Hp[r])
-            rows.append((int(p), "pitch", str(g)))
-        if onset_templates:
-            Ho, _ = _regions(sub, pitches, N, frame_res, onset_before, onset_after, False)
-            for r, p in enumerate(pitches):
-                if onset_shape == "harmonic":
-                    W_cols.append(harmonic_template(p, K=K, freq_res=freq_res,
-                                                    n_harmonics=n_harmonics, tolerance=tolerance,
-                                                    decay=0.0, min_width=min_width))
-                else:
-                    W_cols.append(onset_template(K))
-                H_rows.append(Ho[r])
-                rows.append((int(p), "onset", str(g)))
     if last_frame_skipped:
         warnings.warn(f"{last_frame_skipped} note(s) start after the last frame (N={N}) and have "
                       f"no activation region", stacklevel=2)

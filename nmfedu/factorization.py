@@ -520,51 +520,69 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
 # --------------------------------------------------------------------------- #
 # multiplicative updates: generalized KL divergence
 # --------------------------------------------------------------------------- #
-def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
-    K, N = V.shape
-    R = W_in.shape[1]
-    dt = V.dtype
-    track = stopper.track
-    Vflat = V.ravel()
-    sumV = float(V.sum(dtype=np.float64))
-    # The model is WH + eps: an extra column eps of W times an extra row of ones in H,
-    # so that one product gives WH + eps (no separate pass to avoid division by 0).
-    W_aug = np.empty((K, R + 1), dt)
-    W_aug[:, :R] = W_in
-    W_aug[:, R] = eps
-    H_aug = np.empty((R + 1, N), dt)
-    H_aug[:R] = H_in
-    H_aug[R] = 1
-    W = W_aug[:, :R]                                  # views updated in place
-    H = H_aug[:R]
-    Q = np.empty((K, N), dt)                          # holds WH + eps, then V / (WH + eps)
-    G = np.empty((R, N), dt)
-    P = np.empty((K, R), dt)
-    Hprev = np.empty((R, N), dt) if track else None
-    Wprev = np.empty((K, R), dt) if track else None
-    # the logarithm is taken in row blocks that stay in cache
-    rows = max(1, min(K, (1 << 16) // max(N, 1)))
-    Lbuf = np.empty((rows, N), dt)
-    zero_rows = [np.flatnonzero(Vflat[a * N:min(a + rows, K) * N] == 0) for a in range(0, K, rows)]
+class _KLBuffers:
+    """The in-place buffers of :func:`_nmf_kl` and its two K × N passes (model, loss).
 
-    def compute_Q():
-        np.matmul(W_aug, H_aug, out=Q)
-        np.divide(V, Q, out=Q)
+    The model is WH + eps: an extra column eps of W times an extra row of ones in H,
+    so that one product gives WH + eps (no separate pass to avoid division by 0).
+    ``W`` and ``H`` are views into the augmented factors, updated in place; ``Q`` holds
+    WH + eps, then V / (WH + eps).
+    """
 
-    def kl_value():
+    def __init__(self, V, W_in, H_in, eps, track):
+        K, N = V.shape
+        R = W_in.shape[1]
+        dt = V.dtype
+        self.V, self.eps = V, eps
+        self.sumV = float(V.sum(dtype=np.float64))
+        self.W_aug = np.empty((K, R + 1), dt)
+        self.W_aug[:, :R] = W_in
+        self.W_aug[:, R] = eps
+        self.H_aug = np.empty((R + 1, N), dt)
+        self.H_aug[:R] = H_in
+        self.H_aug[R] = 1
+        self.W = self.W_aug[:, :R]
+        self.H = self.H_aug[:R]
+        self.Q = np.empty((K, N), dt)
+        self.G = np.empty((R, N), dt)
+        self.P = np.empty((K, R), dt)
+        self.Hprev = np.empty((R, N), dt) if track else None
+        self.Wprev = np.empty((K, R), dt) if track else None
+        # the logarithm is taken in row blocks that stay in cache
+        self.rows = rows = max(1, min(K, (1 << 16) // max(N, 1)))
+        self.Lbuf = np.empty((rows, N), dt)
+        Vflat = V.ravel()
+        self.zero_rows = [np.flatnonzero(Vflat[a * N:min(a + rows, K) * N] == 0)
+                          for a in range(0, K, rows)]
+
+    def compute_Q(self):
+        np.matmul(self.W_aug, self.H_aug, out=self.Q)
+        np.divide(self.V, self.Q, out=self.Q)
+
+    def kl_value(self):
         # sum V log(V / (WH + eps)) - sum V + sum (WH + eps), with sum WH = (1^T W)(H 1)
+        V, Q, rows = self.V, self.Q, self.rows
+        K, N = V.shape
         s = 0.0
         for b, a in enumerate(range(0, K, rows)):
             e = min(a + rows, K)
-            L = Lbuf[:e - a]
+            L = self.Lbuf[:e - a]
             np.log(Q[a:e], out=L)
-            z = zero_rows[b]
+            z = self.zero_rows[b]
             if z.size:
                 L.ravel()[z] = 0.0
             s += _dot(V[a:e], L)
-        sWH = float(np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64)))
-        return max(s - sumV + sWH + eps * K * N, 0.0)
+        sWH = float(np.dot(self.W.sum(axis=0, dtype=np.float64),
+                           self.H.sum(axis=1, dtype=np.float64)))
+        return max(s - self.sumV + sWH + self.eps * K * N, 0.0)
 
+
+def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
+    dt = V.dtype
+    track = stopper.track
+    buf = _KLBuffers(V, W_in, H_in, eps, track)
+    W, H, Q, G, P, Hprev, Wprev = buf.W, buf.H, buf.Q, buf.G, buf.P, buf.Hprev, buf.Wprev
+    compute_Q, kl_value = buf.compute_Q, buf.kl_value
     nW = _norm(W) if (track and stopper.relative) else 0.0
     nH = _norm(H) if (track and stopper.relative) else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
