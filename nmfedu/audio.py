@@ -11,7 +11,7 @@ does.
 The encoded bytes are deterministic (the random Ogg stream serial number that libsndfile
 picks is replaced by a fixed one), so re-executing a notebook does not change its outputs.
 
-Used by: notebooks 01–08 (listening to mixes, templates, separated hands and the
+Notebooks: 01–04, 06–08 (listening to mixes, templates, separated hands and the
 nonnegative autoencoder's reconstructions).
 
 Examples
@@ -113,7 +113,7 @@ def encode(x, sr: int, format: str = "ogg") -> bytes:
     -------
     bytes
 
-    Used by: :func:`player`, :func:`players`.
+    Notebooks: 01–04, 06–08 (through :func:`player`, :func:`players`).
     """
     import soundfile as sf
 
@@ -188,7 +188,7 @@ def player(x, sr: int = 22050, normalize: bool = False, title: str | None = None
     IPython.display.HTML
         Displays as an ``<audio controls>`` element with the sound inside the notebook.
 
-    Used by: notebooks 01–08.
+    Notebooks: 01–04, 06–08.
     """
     from IPython.display import HTML
 
@@ -223,7 +223,7 @@ def players(signals: dict, sr: int = 22050, normalize: bool = False, format: str
     -------
     IPython.display.HTML
 
-    Used by: notebooks 04 (separated hands vs. ground truth), 06, 07, 08.
+    Notebooks: 02, 03, 04 (separated hands vs. ground truth), 06, 07, 08.
     """
     from IPython.display import HTML
 

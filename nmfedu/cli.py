@@ -21,8 +21,8 @@ Behaviour worth knowing:
 WAV files are written as 32-bit float at the sample rate of the input, so the
 separated files add up to the (mono) mixture.
 
-Used by: ``python -m nmfedu`` and the ``nmfedu`` console script (pyproject.toml); it is the
-command-line counterpart of notebook 04 (left/right-hand separation).
+Notebooks: 04 (runs ``python -m nmfedu separate`` on the default piece); also the ``nmfedu``
+console script (pyproject.toml), the command-line counterpart of that notebook.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ pitch their activations stay apart and the split in
 :func:`nmfedu.separation.split_activations` is exact (see
 :mod:`nmfedu.separation` for the alternative, proportional sharing).
 
-Used by: notebook 03 (constrained NMF), notebook 04 (left/right-hand
+Notebooks: 03 (constrained NMF), 04 (left/right-hand
 separation), notebook 07 (NAE separation, which reuses ``W0`` and ``H0 > 0`` as
 the decoder initialisation and the activation mask ``M_H``).
 """
@@ -114,7 +114,7 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     w : ndarray, shape (K,)
         Template with maximum 1.
 
-    Used in notebooks 03 (template constraints) and 04, 07 via :func:`build_constraints`.
+    Notebooks: 03 (template constraints); 04, 07 through :func:`build_constraints`.
 
     Examples
     --------
@@ -167,7 +167,7 @@ def pitch_templates(pitches, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     -------
     W : ndarray, shape (K, len(pitches))
 
-    Used in notebook 03 (template constraints without a score).
+    Notebooks: 03 (template constraints without a score), 06.
     """
     pitches = np.atleast_1d(np.asarray(pitches, dtype=float))
     if pitches.ndim != 1:
@@ -185,7 +185,7 @@ def onset_template(K: int = N_FFT // 2 + 1):
     a flat template lets NMF learn its actual shape (the template is not
     constrained, only its activation is, see :func:`onset_constraints`).
 
-    Used in notebooks 03 (onset templates) and 04.
+    Notebooks: 03, 04 (onset templates, through :func:`build_constraints`).
     """
     return np.ones(check_positive_int(K, "K"))
 
@@ -270,7 +270,8 @@ def activation_constraints(notes, pitches, N: int, frame_res: float = HOP_LENGTH
     -------
     H : ndarray, shape (len(pitches), N) of 0.0/1.0
 
-    Used in notebooks 03 (activation constraints), 04 and 07 (``M_H``).
+    Notebooks: 03 (activation constraints); 04 and 07 (``M_H``) through
+    :func:`build_constraints`.
     """
     notes = check_notes(notes, by=None)
     N = check_positive_int(N, "N")
@@ -290,7 +291,9 @@ def onset_constraints(notes, pitches, N: int, frame_res: float = HOP_LENGTH / SR
     ``[Start − before, Start + after]`` of every note of the row's pitch.
 
     Same parameters and result as :func:`activation_constraints`; ``before``
-    and ``after`` are in seconds. Used in notebooks 03 (onset templates) and 04.
+    and ``after`` are in seconds.
+
+    Notebooks: 03, 04 (onset templates, through :func:`build_constraints`).
     """
     notes = check_notes(notes, by=None)
     N = check_positive_int(N, "N")
@@ -385,7 +388,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         R rows with columns ``pitch`` (int), ``kind`` (``"pitch"``/``"onset"``),
         ``group`` (str).
 
-    Used in notebooks 03, 04 (score-informed separation) and 07 (NAE).
+    Notebooks: 03, 04 (score-informed separation), 07 (NAE).
 
     Examples
     --------
@@ -474,7 +477,7 @@ def decay_segments(notes, labels, N: int, *, by: str | None = "Instrument", sr: 
     ndarray of int, shape (S, 3)
         Rows ``(r, start, stop)``; see :func:`project_decay`.
 
-    Used by :func:`nmfedu.separation.separate` (``decay_after``).
+    Notebooks: 04 (through :func:`nmfedu.separation.separate`'s ``decay_after``).
 
     Examples
     --------
@@ -511,7 +514,7 @@ def project_decay(H, segments):
     """Make ``H`` non-increasing inside every segment, in place: ``H[r, a:b]``
     becomes its running minimum (zeros stay zeros). Returns ``H``.
 
-    Used by :func:`nmfedu.separation.separate` after every NMF iteration.
+    Notebooks: 04 (through :func:`nmfedu.separation.separate`, after every NMF iteration).
 
     Examples
     --------

@@ -14,7 +14,7 @@ only soundfile, numpy and pandas.
 - ``chopin_mazurka`` (hard): both hands play the same pitches (B#3, C#4, A#3) in turn;
 - ``joplin_rag`` (moderate): stride left hand, syncopated right-hand chords.
 
-Used by: notebooks 01–08 (``load(TOY)`` in 01–02, ``load(DEFAULT_PIECE)`` in 04 and 07).
+Notebooks: 00–04, 06–08 (``load(TOY)`` in 01–03 and 06, ``load(DEFAULT_PIECE)`` in 04, 07, 08).
 
 Examples
 --------
@@ -71,7 +71,7 @@ def catalog() -> dict:
 def names() -> list[str]:
     """Names of the bundled pieces, toy set first, e.g. ``['toy', 'mozart_sonata', ...]``.
 
-    Used by: notebook 00 (index), 04 (pick another piece), tests.
+    Notebooks: 00 (index), 04 (pick another piece).
     """
     return list(catalog())
 
@@ -177,7 +177,7 @@ def load(name: str = DEFAULT_PIECE) -> Piece:
     FileNotFoundError
         If the data folder or one of its files is missing.
 
-    Used by: notebooks 01–08.
+    Notebooks: 00–04, 06–08.
 
     Examples
     --------
@@ -267,7 +267,7 @@ def onset_rise(x, sr: int, notes, tolerance: float = 0.05, n_fft: int = 2048, ho
     ndarray of float, shape (n_notes,)
         One rise per row of ``notes`` (in their order).
 
-    Used by: ``tests/test_data.py`` and ``scripts/make_data.py`` (alignment of every bundled
+    Notebooks: none (``tests/test_data.py`` and ``scripts/make_data.py`` check the alignment of every bundled
     score), notebook 01 (how a note's onset looks in the spectrogram).
     """
     import scipy.signal as ss

@@ -281,8 +281,9 @@ def loss(V, W, H, beta="frobenius"):
     * ``beta="kl"``: :math:`\sum V\log(V/WH) - V + WH` with 0 log 0 = 0;
       inf where WH = 0 < V.
 
-    Computed directly (one product WH), in float64 accumulation. Used by
-    notebooks 01, 02, 08.
+    Computed directly (one product WH), in float64 accumulation.
+
+    Notebooks: 01, 03 (and 02, 08 through :func:`nmf`'s loss curves).
 
     Parameters
     ----------
@@ -323,7 +324,8 @@ def gradient_H(V, W, H):
 
     Computed in the cheap order (WᵀW)H − WᵀV; shape R × N. The factor 2 is
     included (the seeds' gradient-descent step drops it, see :func:`nmf_gd`).
-    Used by notebooks 01 and 02.
+
+    Notebooks: 01 (the gradient, checked against finite differences).
 
     Examples
     --------
@@ -338,8 +340,9 @@ def gradient_H(V, W, H):
 def gradient_W(V, W, H):
     r"""Gradient of :math:`\|V - WH\|^2` with respect to W: :math:`2(W H H^\top - V H^\top)`.
 
-    Computed as W(HHᵀ) − VHᵀ; shape K × R; factor 2 included. Used by
-    notebooks 01 and 02.
+    Computed as W(HHᵀ) − VHᵀ; shape K × R; factor 2 included.
+
+    Notebooks: 01, 03 (exercise 1).
     """
     V, W, H = _check_triplet(V, W, H)
     return 2.0 * (W @ (H @ H.T) - V @ H.T)
@@ -349,9 +352,11 @@ def mu_learning_rate_H(W, H, V=None, eps=None):
     """The seeds' adaptive learning rate γ = H ⊘ (WᵀWH) for the H step.
 
     With this γ the gradient step of :func:`nmf_gd` equals the multiplicative
-    update of :func:`nmf` (notebooks 01, 02). ``V`` is accepted and ignored so
-    the function can be passed as ``lr_H``. Denominators are clamped at ``eps``
-    (default: machine epsilon of H's dtype), as in :func:`nmf`.
+    update of :func:`nmf`. ``V`` is accepted and ignored so the function can be
+    passed as ``lr_H``. Denominators are clamped at ``eps`` (default: machine
+    epsilon of H's dtype), as in :func:`nmf`.
+
+    Notebooks: 02 (which writes γ out; :func:`nmf_gd` accepts this function as ``lr_H``).
     """
     H = np.asarray(H)
     e = _eps_for(H.dtype if H.dtype in (np.float32, np.float64) else np.float64, eps)
@@ -659,7 +664,7 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     factor instead. ``tol=0`` runs exactly ``n_iter`` iterations (and skips
     computing the changes).
 
-    Used by notebooks 02 (multiplicative update), 03 (constrained NMF),
+    Notebooks: 02 (multiplicative update), 03 (constrained NMF),
     04 (separation) and 08 (loss comparison).
 
     Parameters
@@ -843,6 +848,25 @@ def nmf_gd(V, R, W0=None, H0=None, n_iter=100, lr_H=1e-3, lr_W=None, project=Tru
         ``.loss`` (‖V − WH‖² after each iteration, computed directly),
         ``.n_negative`` (entries of W and H that were negative right after
         each step, before projection), ``.diverged``.
+
+    Notebooks: 01 (learning rates, divergence, negative entries), 02 (the adaptive rate).
+
+    Examples
+    --------
+    With the adaptive learning rates, a gradient step is a multiplicative update:
+
+    >>> import numpy as np
+    >>> V = np.random.default_rng(0).random((6, 8))
+    >>> gd = nmf_gd(V, 2, n_iter=20, lr_H=mu_learning_rate_H, lr_W=mu_learning_rate_W, seed=0)
+    >>> mu = nmf(V, 2, n_iter=20, tol=0, seed=0)
+    >>> bool(np.allclose(gd.W, mu.W) and np.allclose(gd.H, mu.H))
+    True
+
+    A fixed learning rate that is too large diverges (the loss becomes inf or NaN):
+
+    >>> bad = nmf_gd(V, 2, n_iter=200, lr_H=5.0, seed=0)
+    >>> bad.diverged, bad.stop_reason
+    (True, 'diverged')
     """
     n_iter = check_n_iter(n_iter)
     check_callback(callback)

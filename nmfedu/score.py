@@ -15,7 +15,7 @@ a header line ``Start;Duration;Pitch;Velocity;Instrument`` and one ``;``-separat
 per note, times in seconds. MIDI files are read with :mod:`pretty_midi`; a track's
 (instrument's) name becomes the ``Instrument`` group.
 
-Used by: notebook 01 (sheet music → piano roll), 03 and 04 (score-informed
+Notebooks: 01 (sheet music → piano roll, via :func:`nmfedu.data.load`), 03 and 04 (score-informed
 constraints and separation), 07 (masks for the nonnegative autoencoder),
 :mod:`nmfedu.data` (every bundled excerpt ships a ``score.csv`` and ``score.mid``),
 :mod:`nmfedu.constraints` and :mod:`nmfedu.separation`.
@@ -259,7 +259,7 @@ def read_csv(path, duration: float | None = None) -> pd.DataFrame:
         ``score.csv row 7 (line 8), column Pitch: expected an integer 0..127, got 'abc'``
         (rows count notes from 1; line 1 is the header).
 
-    Used by: notebooks 01, 03, 04; :func:`nmfedu.data.load`.
+    Notebooks: 01–04, 07 (through :func:`nmfedu.data.load`).
     """
     p = _check_file(path, "note-table CSV")
     with open(p, newline="", encoding="utf-8-sig") as f:
@@ -327,7 +327,7 @@ def write_csv(notes, path, decimals: int = 6) -> Path:
     Path
         The written file.
 
-    Used by: ``scripts/make_data.py`` (every bundled ``score.csv``), notebook 01 (exercise:
+    Notebooks: none directly; ``scripts/make_data.py`` writes every bundled ``score.csv`` (exercise:
     write your own score).
     """
     if not isinstance(decimals, (int, np.integer)) or not 0 <= decimals <= 12:
@@ -370,7 +370,7 @@ def read_midi(path, duration: float | None = None) -> pd.DataFrame:
     pandas.DataFrame
         The validated note table.
 
-    Used by: notebook 01 (reading a score file), :func:`read`.
+    Notebooks: 04 (through :func:`read`, the MIDI score of the command-line run).
     """
     p = _check_file(path, "MIDI")
     import pretty_midi
@@ -396,7 +396,7 @@ def read_midi(path, duration: float | None = None) -> pd.DataFrame:
 def read(path, duration: float | None = None) -> pd.DataFrame:
     """Read a note table from ``.csv`` (FMP format) or ``.mid``/``.midi``, by extension.
 
-    Used by: notebooks 01, 03; :func:`nmfedu.data.load`.
+    Notebooks: 04 (reads the score file of the command-line run).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"path must be a file path (str or Path), got {type(path).__name__}")
@@ -435,7 +435,7 @@ def write_midi(notes, path, tempo: float = 120.0, resolution: int = 480,
     -------
     Path
 
-    Used by: ``scripts/make_data.py`` (``score.mid`` of every bundled excerpt).
+    Notebooks: none (``scripts/make_data.py`` writes ``score.mid`` of every bundled excerpt).
     """
     import pretty_midi
 

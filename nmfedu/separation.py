@@ -87,8 +87,8 @@ margin on the toy. :func:`nmfedu.constraints.build_constraints` keeps its
 own defaults (no onset templates, ``onset_after=0.1``) for notebooks 03
 and 07.
 
-Used by: notebook 04 (left/right-hand separation), notebook 07 (NAE
-separation reuses :func:`split_activations` … :func:`resynthesize`), and
+Notebooks: 02, 03 (the pipeline steps), 04 (left/right-hand separation), 07 (the NAE
+separation reuses :func:`split_activations` … :func:`resynthesize`); also
 ``python -m nmfedu separate`` (:mod:`nmfedu.cli`).
 """
 from __future__ import annotations
@@ -159,7 +159,7 @@ def split_activations(H, labels, by: str = "group", shares=None):
         ``H_g`` equals ``H`` on the rows owned by ``g`` and is 0 elsewhere (or
         ``shares[g] * H``), so ``Σ_g H_g = H`` and ``W @ H_g`` is g's model.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 03, 04; 07 through :func:`nmfedu.nae.separate`.
 
     Examples
     --------
@@ -216,7 +216,7 @@ def proportional_shares(notes, labels, N: int, *, by: str = "Instrument", sr: fl
     -------
     dict group -> ndarray (R, N)
 
-    Used in notebook 04 (comparison of the two ownership rules).
+    Notebooks: 04 (comparison of the two ownership rules, through :func:`separate`).
     """
     notes = _c.check_notes(notes, by=by)
     pitches = labels["pitch"].to_numpy(int)
@@ -252,7 +252,7 @@ def model_spectrograms(W, H_parts):
     -------
     dict group -> ndarray (K, N)
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04; 07 through :func:`nmfedu.nae.separate`.
     """
     W = np.asarray(W, dtype=float)
     if W.ndim != 2:
@@ -293,7 +293,7 @@ def masks(models, exponent: float = SEPARATION_DEFAULTS["mask_exponent"], eps: f
     -----
     The ratio is computed on ``V_g / max_h V_h`` so the power cannot underflow.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04; 07 through :func:`nmfedu.nae.separate`.
 
     Examples
     --------
@@ -327,7 +327,7 @@ def masks(models, exponent: float = SEPARATION_DEFAULTS["mask_exponent"], eps: f
 def apply_masks(X, mask_dict):
     """Masked complex STFTs ``X_g = M_g ⊙ X`` (the mixture's phase is kept).
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04; 07 through :func:`nmfedu.nae.separate`.
     """
     X = np.asarray(X)
     if X.ndim != 2:
@@ -347,7 +347,7 @@ def resynthesize(X_parts, length: int | None = None, n_fft: int = N_FFT,
                  hop_length: int = HOP_LENGTH):
     """Inverse STFT of every masked STFT: dict group -> signal of ``length`` samples.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04, 08; 07 through :func:`nmfedu.nae.separate`.
     """
     if not isinstance(X_parts, dict) or not X_parts:
         raise ValueError("X_parts must be a non-empty dict group -> complex STFT")
@@ -358,7 +358,11 @@ def resynthesize(X_parts, length: int | None = None, n_fft: int = N_FFT,
 def to_mono(x, name: str = "x"):
     """Return ``x`` as float64 mono; a 2-D array (channels first or last, the
     shorter axis is taken as channels) is mixed down by averaging, with a
-    warning. Used by :func:`separate` and the command line."""
+    warning.
+
+    Notebooks: 04, 07 (through :func:`separate` and :func:`nmfedu.nae.separate`); also the
+    command line.
+    """
     x = np.asarray(x)
     if x.ndim == 2 and min(x.shape) >= 1:
         axis = 0 if x.shape[0] <= x.shape[1] else 1
@@ -403,7 +407,7 @@ def attack_columns(notes, labels, W0, N: int, *, by: str = "Instrument", sr: flo
         One column per group that has at least one isolated onset;
         labels have ``pitch`` −1, ``kind`` ``"attack"`` and the group.
 
-    Used by :func:`separate` (``attack_guard``).
+    Notebooks: 04 (through :func:`separate`'s ``attack_guard``).
     """
     import pandas as pd
 

@@ -54,7 +54,8 @@ Examples
 ...     {"R": widgets.rank_slider(3)}, setup=setup, fixed=dict(V=V))
 >>> _ = fig_widget.update(R=5)   # what the slider does; display(fig_widget) in a notebook
 
-Used by: notebooks 01–08 (every interactive figure), ``benchmarks/bench_widgets.py``.
+Notebooks: 01–04, 06–08 (every interactive figure, built in :mod:`nmfedu.demos`); also
+``benchmarks/bench_widgets.py``.
 """
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def float_slider(description: str, value: float, min: float, max: float, step: f
 def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = "Rank R"):
     """Slider for the rank R (number of templates).
 
-    Used by notebooks 02 (rank of a random-init NMF) and 06 (size of the NAE code).
+    Notebooks: 02 (rank of a random-init NMF), 06 and 08 (size of the NAE code).
     """
     return int_slider(description, value, min, max)
 
@@ -131,7 +132,7 @@ def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = 
 def iterations_slider(value: int = 100, options=ITERATION_STEPS, description: str = "Iterations"):
     """Log-spaced slider for a number of iterations or epochs (1, 2, 5, 10, 20, 50, ...).
 
-    Used by notebooks 01, 02 (iterations of gradient descent / multiplicative updates), 06–08
+    Notebooks: 01, 02 (iterations of gradient descent / multiplicative updates), 06, 08
     (epochs).
     """
     options = tuple(int(o) for o in options)
@@ -145,7 +146,7 @@ def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.
                          description: str = "Learning rate γ"):
     """Logarithmic slider for a learning rate (one step = a factor of about 1.78).
 
-    Used by notebooks 01 (gradient descent) and 06–08 (additive NAE training).
+    Notebooks: 06, 08 (additive NAE training).
     """
     if not (0 < min <= value <= max):
         raise ValueError(f"learning rate must satisfy 0 < min <= value <= max, got "
@@ -430,7 +431,7 @@ class InteractiveFigure:
 
     Notes
     -----
-    Used by notebooks 01–08 and ``benchmarks/bench_widgets.py``. The cell that displays the
+    Notebooks: 01–04, 06–08 (also ``benchmarks/bench_widgets.py``). The cell that displays the
     widget starts with ``# NBVAL_IGNORE_OUTPUT`` (house rule); its ``text/plain`` is
     deterministic anyway.
     """

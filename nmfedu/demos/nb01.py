@@ -65,7 +65,7 @@ def gradient_descent_widget(V=None, W=None, H0=None, *, gamma: float = 0.3, n_it
     -------
     nmfedu.widgets.InteractiveFigure
 
-    Used by notebook 01 (Section 8) and ``benchmarks/bench_widgets.py``.
+    Notebooks: 01 (Section 8; also ``benchmarks/bench_widgets.py``).
     """
     if V is None or W is None or H0 is None:
         toy = toy_problem()

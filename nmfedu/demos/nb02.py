@@ -18,8 +18,9 @@ def toy_nmf_widget(V=None, *, R: int = 2, n_iter: int = 100, seed: int = 0, **kw
     """NMF of the toy matrix of notebooks 01–02 with rank, iterations and seed sliders
     (:func:`nmf_figure`, index axes, ranks 1–6).
 
-    ``V`` defaults to :func:`nmfedu.demos.nb01.toy_problem`'s. Used by notebook 02, Section 6,
-    and ``benchmarks/bench_widgets.py``.
+    ``V`` defaults to :func:`nmfedu.demos.nb01.toy_problem`'s.
+
+    Notebooks: 02 (Section 6; also ``benchmarks/bench_widgets.py``).
     """
     if V is None:
         from .nb01 import toy_problem
@@ -35,7 +36,9 @@ def piano_nmf_widget(V=None, notes=None, *, R: int = 5, n_iter: int = 200, seed:
     labelled with the pitch they follow, float32, ranks 1–8).
 
     ``V`` and ``notes`` default to the toy recording's (:func:`nmfedu.data.load_spectrogram`,
-    computed once, here or by the notebook). Used by notebook 02, Section 7, and ``benchmarks/bench_widgets.py``.
+    computed once, here or by the notebook).
+
+    Notebooks: 02 (Section 7; also ``benchmarks/bench_widgets.py``).
     """
     if V is None or notes is None:
         V_piece, _, piece = data.load_spectrogram(data.TOY)

@@ -13,7 +13,7 @@ def train(V, R: int, n_epochs: int, lr, seed: int = 0):
     """Train the NAE with the additive rule; returns ``(W_D, H, V_hat, loss)``.
 
     ``lr`` is a fixed learning rate γ or ``"lipschitz"`` (see :func:`nmfedu.nae.fit`).
-    Used by :func:`training_widget` and notebook 06.
+    Notebooks: 06 (also :func:`training_widget`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -29,7 +29,9 @@ def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
     The figure shows the decoder ``W_D`` (templates, left), the code ``H`` (top), the
     spectrogram ``V`` and the network's output ``V̂`` (bottom), and the loss per epoch.
     With ``adaptive`` on, the step is ``1/Lipschitz constant`` per layer and the slider's
-    γ is ignored. Used by notebook 06 and ``benchmarks/bench_widgets.py``.
+    γ is ignored.
+
+    Notebooks: 06 (also ``benchmarks/bench_widgets.py``).
     """
     if V is None:
         V = data.load_spectrogram(data.TOY)[0]

@@ -24,7 +24,8 @@ def template_similarity(W_D, pitches):
 def train(V, M_H, rule: str, n_epochs: int, use_mask: bool, seed: int = 0):
     """Train an NAE from a random start, with or without the structured-dropout mask ``M_H``.
 
-    Returns ``(W_D, H', V̂, loss per epoch)``. Used by :func:`dropout_widget` and notebook 07.
+    Returns ``(W_D, H', V̂, loss per epoch)``. Notebooks: 07 (also
+    :func:`dropout_widget`).
     """
     mask = M_H if use_mask else None
     W_E0, W_D0 = nae.init_random(V, M_H.shape[0], M_H=mask, seed=seed)
@@ -40,8 +41,9 @@ def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",
 
     The decoder's columns are labelled with the pitch whose score regions form row r of
     ``M_H``; with the mask on, the learnt templates match those pitches, without it they do
-    not. Behind a Run button (a training takes about a second). Used by notebook 07 and
-    ``benchmarks/bench_widgets.py``.
+    not. Behind a Run button (a training takes about a second).
+
+    Notebooks: 07 (also ``benchmarks/bench_widgets.py``).
     """
     if V is None:
         V, _, piece = data.load_spectrogram(PIECE)

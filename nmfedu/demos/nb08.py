@@ -262,7 +262,7 @@ def comparison_widget(V=None, R: int = 16, n_epochs: int = 200, lr: float = 1e-7
     The multiplicative NAE and NMF do not depend on the learning rate: for each (R, epochs)
     they are computed once (with :func:`compare`) and kept, so changing γ
     retrains only the additive NAE from the same initialisation.
-    Used by notebook 08 and ``benchmarks/bench_widgets.py``.
+    Notebooks: 08 (also ``benchmarks/bench_widgets.py``).
     """
     if V is None:
         V = widget_spectrogram()

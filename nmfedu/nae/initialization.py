@@ -55,7 +55,7 @@ def init_random(V, R, M_H=None, seed=None, dtype=None):
     W_E0 : ndarray, shape (R, K)
     W_D0 : ndarray, shape (K, R)
 
-    Used in notebooks 06 and 08 (and by :func:`fit` and :func:`compare`).
+    Notebooks: 06, 08 (also :func:`nmfedu.nae.fit` and :func:`nmfedu.demos.nb08.compare`).
     """
     dt = check_dtype(dtype)
     V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
@@ -86,7 +86,7 @@ def init_from_nmf(V, W, M_H=None, dtype=None):
     W_E0 : ndarray, shape (R, K)
     W_D0 : ndarray, shape (K, R)
 
-    Used in notebooks 06 and 07.
+    Notebooks: 06.
     """
     dt = check_dtype(dtype)
     V = check_matrix(V, "V", dtype=dt, copy=True, what="K x N")
@@ -129,7 +129,7 @@ def init_score_informed(V, notes, by="Instrument", sr=None, hop_length=None, **c
     labels : DataFrame
         One row per code entry / decoder column (``pitch``, ``kind``, ``group``).
 
-    Used in notebook 07.
+    Notebooks: 07.
     """
     from .. import constraints
 

@@ -58,7 +58,7 @@ def encode(V, W_E, M_H=None, relu=True):
     -------
     H : ndarray, shape (R, N)
 
-    Used in notebooks 06 and 07.
+    Notebooks: 06, 07 (through :meth:`NAEResult.encode` and the exercises).
 
     Examples
     --------
@@ -100,7 +100,7 @@ def decode(H, W_D, M_H=None, relu=True):
     -------
     V_hat : ndarray, shape (K, N)
 
-    Used in notebooks 06 and 07.
+    Notebooks: 06, 07 (through :meth:`NAEResult.reconstruct` and the exercises).
     """
     W_D = getattr(W_D, "W_D", W_D)
     W_D = np.asarray(W_D, dtype=float)
@@ -122,7 +122,7 @@ def decode(H, W_D, M_H=None, relu=True):
 def reconstruct(V, model, M_H=None):
     """``decode(encode(V))`` with a trained model's ``W_E`` and ``W_D``.
 
-    Used in notebooks 06 and 07.
+    Notebooks: 06, 08 (``result.reconstruct``).
     """
     return decode(encode(V, model.W_E, M_H=M_H), model.W_D)
 
@@ -186,7 +186,7 @@ def loss(V, W_E, W_D, M_H=None, relu=True):
     -------
     float
 
-    Used in notebooks 06 and 08.
+    Notebooks: 06, 07.
     """
     V, W_E, W_D, M = _check_model(V, W_E, W_D, M_H, nonneg=False)
     return _forward(V, W_E, W_D, M, relu)[4]
@@ -221,7 +221,7 @@ def gradients(V, W_E, W_D, M_H=None, relu=True):
     grad_E : ndarray, shape (R, K)
     grad_D : ndarray, shape (K, R)
 
-    Used in notebooks 06 (gradient check) and 07.
+    Notebooks: 06 (gradient check).
 
     Examples
     --------

@@ -184,7 +184,7 @@ def lipschitz_steps(V, W_E, W_D, M_H=None):
     -------
     (float, float)
 
-    Used in notebooks 06 and 08.
+    Notebooks: 08 (the adaptive steps against the formula).
     """
     V, W_E, W_D, M = _check_model(V, W_E, W_D, M_H, nonneg=True)
     Hp = _masked(np.maximum(W_E @ V, 0), M)
@@ -360,7 +360,7 @@ def fit(V, R=None, rule="additive", n_epochs=200, lr="lipschitz", W_E0=None, W_D
         Bad shapes, negative / NaN / inf entries, a mask of the wrong shape or
         not binary, ``lr <= 0``, an unknown rule, ``n_epochs < 0``.
 
-    Used in notebooks 06 (additive rule), 07 (both rules, structured dropout)
+    Notebooks: 06 (additive rule), 07 (both rules, structured dropout)
     and 08 (via :func:`compare`).
 
     Examples
