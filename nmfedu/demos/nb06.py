@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from .. import data, nae, plot, widgets
 
 
@@ -19,7 +17,7 @@ def train(V, R: int, n_epochs: int, lr, seed: int = 0):
         warnings.simplefilter("ignore")
         result = nae.fit(V, R, rule="additive", n_epochs=n_epochs, lr=lr, seed=seed)
     V_hat = result.reconstruct(V)
-    return result.W_D, result.H, V_hat, np.concatenate([[result.initial_loss], result.loss])
+    return result.W_D, result.H, V_hat, result.curve
 
 
 def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,

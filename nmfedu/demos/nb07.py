@@ -32,7 +32,7 @@ def train(V, M_H, rule: str, n_epochs: int, use_mask: bool, seed: int = 0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = nae.fit(V, rule=rule, n_epochs=n_epochs, W_E0=W_E0, W_D0=W_D0, M_H=mask)
-    return result.W_D, result.H, result.reconstruct(V), np.concatenate([[result.initial_loss], result.loss])
+    return result.W_D, result.H, result.reconstruct(V), result.curve
 
 
 def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_dtype, check_matrix
+from ..factorization import _dot
 
 __all__ = ["encode", "decode", "reconstruct", "loss", "gradients"]
 
@@ -152,10 +153,8 @@ def _forward(V, W_E, W_D, M, relu):
 
 
 def _sumsq(X):
-    x = X.reshape(-1)
-    if x.dtype == np.float32:
-        x = x.astype(np.float64)
-    return float(np.dot(x, x))
+    """‖X‖² accumulated in float64 (the one implementation is nmfedu.factorization's)."""
+    return _dot(X, X)
 
 
 def _backward(V, W_D, Hp, zact, D, M):
