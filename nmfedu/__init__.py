@@ -25,6 +25,8 @@ nmfedu keeps the notation of the lecture, which differs in a few places:
 * results of :func:`nmf` and :func:`nmfedu.nae.fit` name the start ``initial_loss`` and the
   wall time ``runtime``; ``init_random(V, R, ...)`` takes the data first in both.
 
+Notebooks: 00–04, 06–08 (``import nmfedu``).
+
 Examples
 --------
 >>> import numpy as np, nmfedu

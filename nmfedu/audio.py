@@ -130,7 +130,10 @@ def encode(x, sr: int, format: str = "ogg") -> bytes:
 
 
 def data_uri(x, sr: int, format: str = "ogg") -> str:
-    """``data:`` URI of the encoded signal, for an ``<audio src=...>`` tag."""
+    """``data:`` URI of the encoded signal, for an ``<audio src=...>`` tag.
+
+    Notebooks: 01–04, 06–08 (through :func:`player`).
+    """
     data = encode(x, sr, format)
     return f"data:{FORMATS[format][2]};base64," + base64.b64encode(data).decode("ascii")
 

@@ -42,7 +42,10 @@ EXIT_BAD_INPUT = 2
 
 
 class InputError(Exception):
-    """Bad input detected by the command line itself (reported as one line)."""
+    """Bad input detected by the command line itself (reported as one line).
+
+    Notebooks: 04 (the command-line run).
+    """
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,7 +54,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m nmfedu`` (sub-command ``separate``)."""
+    """The argument parser of ``python -m nmfedu`` (sub-command ``separate``).
+
+    Notebooks: 04 (the command-line run).
+    """
     from .constraints import DEFAULTS as C
     from .separation import SEPARATION_DEFAULTS as S
 
@@ -318,6 +324,8 @@ def main(argv=None) -> int:
     """Entry point of ``python -m nmfedu`` and the ``nmfedu`` console script.
 
     Returns the exit status: 0 on success, 2 for bad input (one line on stderr).
+
+    Notebooks: 04 (``python -m nmfedu separate``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)

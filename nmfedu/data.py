@@ -52,7 +52,10 @@ _ENV = "NMFEDU_DATA"
 
 def data_dir() -> Path:
     """The folder with the bundled data: ``$NMFEDU_DATA`` if set, else the repository's
-    ``data/`` next to the ``nmfedu`` package (the package is installed editable)."""
+    ``data/`` next to the ``nmfedu`` package (the package is installed editable).
+
+    Notebooks: 00–04, 06–08 (through :func:`load`).
+    """
     env = os.environ.get(_ENV)
     d = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
     if not (d / "pieces.json").is_file():
@@ -63,7 +66,10 @@ def data_dir() -> Path:
 
 
 def catalog() -> dict:
-    """Metadata of every bundled piece (the content of ``data/pieces.json``)."""
+    """Metadata of every bundled piece (the content of ``data/pieces.json``).
+
+    Notebooks: 00 (through :func:`names`), 04.
+    """
     with open(data_dir() / "pieces.json", encoding="utf-8") as f:
         return json.load(f)
 
@@ -79,6 +85,8 @@ def names() -> list[str]:
 @dataclass
 class Piece:
     """One bundled piece: audio, score, ground-truth stems and where they came from.
+
+    Notebooks: 00–04, 06–08.
 
     Attributes
     ----------

@@ -113,7 +113,10 @@ def bss_eval(references, estimates, *, sr: float | None = None, estimates_sr: fl
 
 
 def mean_sdr(table):
-    """Mean SDR over groups of a :func:`bss_eval` result (DataFrame or dict)."""
+    """Mean SDR over groups of a :func:`bss_eval` result (DataFrame or dict).
+
+    Notebooks: 04 (exercises).
+    """
     if hasattr(table, "columns"):
         return float(table["SDR"].mean())
     return float(np.mean([row["SDR"] for row in table.values()]))

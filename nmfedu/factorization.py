@@ -23,6 +23,8 @@ Conventions used throughout (notebooks 01, 02, 03, 04 and 08 rely on them):
 Public functions: :func:`nmf`, :func:`nmf_gd`, :func:`loss`, :func:`gradient_H`,
 :func:`gradient_W`, :func:`init_random`, :func:`mu_learning_rate_H`,
 :func:`mu_learning_rate_W`; the result type :class:`NMFResult`.
+
+Notebooks: 01, 02, 03, 04, 08.
 """
 from __future__ import annotations
 
@@ -72,6 +74,8 @@ _BETAS = {
 @dataclass
 class NMFResult:
     """Result of :func:`nmf` or :func:`nmf_gd`.
+
+    Notebooks: 01, 02, 03, 04, 08.
 
     Attributes
     ----------
@@ -364,7 +368,10 @@ def mu_learning_rate_H(W, H, V=None, eps=None):
 
 
 def mu_learning_rate_W(W, H, V=None, eps=None):
-    """The adaptive learning rate γ = W ⊘ (WHHᵀ) for the W step (notebooks 01, 02)."""
+    """The adaptive learning rate γ = W ⊘ (WHHᵀ) for the W step (notebooks 01, 02).
+
+    Notebooks: 02 (exercise 1).
+    """
     W = np.asarray(W)
     e = _eps_for(W.dtype if W.dtype in (np.float32, np.float64) else np.float64, eps)
     return W / np.maximum(W @ (H @ H.T), e)

@@ -34,7 +34,7 @@ kind       x axis                              y axis
 With ``sr=None`` the time and frequency axes of ``'V'``, ``'WH'``, ``'mask'``,
 ``'W'`` and ``'H'`` become frame and bin indices (the toy examples).
 
-Notebooks: 01–04, 06–08 (every figure); also :mod:`nmfedu.widgets` and :mod:`nmfedu.demos`.
+Used by: notebooks 01–08 (every figure), :mod:`nmfedu.widgets`.
 """
 from __future__ import annotations
 
@@ -341,7 +341,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
 
     Notes
     -----
-    Notebooks: 01–04, 06–08 (every matrix figure, also through :func:`plot_decomposition`).
+    Used by notebooks 01–08 (every matrix figure) and by :func:`plot_decomposition`.
 
     Examples
     --------
@@ -402,7 +402,7 @@ def update_image(im, X, clim=None):
     """Show a new matrix in an image made by :func:`plot_matrix`, in place.
 
     Applies the plot's compression and colour-limit rule, and adjusts extent and ticks if the
-    shape changed (e.g. a new rank R). Notebooks: 01–04, 06–08 (their interactive figures).
+    shape changed (e.g. a new rank R). Used by the interactive figures of notebooks 01–08.
 
     Parameters
     ----------
@@ -475,7 +475,7 @@ def plot_matrices(matrices: dict, kind: str = "V", *, ncols: int | None = None,
 
     Notes
     -----
-    Notebooks: 03, 04 (model spectrograms, masks and estimates per hand).
+    Used by notebook 04 (model spectrograms, masks and estimates per hand) and 07.
     """
     if not matrices:
         raise ValueError("matrices must be a non-empty dict title -> matrix")
@@ -550,7 +550,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
 
     Notes
     -----
-    Notebooks: 01, 02, 03, 04 (initialisation and learnt factors), 06, 07 (through their demos).
+    Used by notebooks 01, 02, 03 (initialization and learnt factors), 06 and 07.
     """
     V, W, H = np.asarray(V), np.asarray(W), np.asarray(H)
     if V.ndim != 2 or W.ndim != 2 or H.ndim != 2:
@@ -656,7 +656,7 @@ def plot_loss(curves, *, log: bool = True, logx: bool = False, xlabel: str = "It
 
     Notes
     -----
-    Notebooks: 01 (gradient descent vs learning rate), 02; 06 and 08 through their demos.
+    Used by notebooks 01 (gradient descent vs learning rate), 02, 06 and 08 (loss comparison).
     """
     if not isinstance(curves, dict):
         curves = {"loss": curves}
@@ -705,7 +705,7 @@ def update_lines(lines: dict, curves: dict, start: int = 1, rescale: bool = True
 
     Notes
     -----
-    Notebooks: 01, 06, 07, 08 (their interactive loss figures).
+    Used by the interactive loss figures of notebooks 01, 06 and 08.
     """
     axes = set()
     for name, curve in curves.items():
@@ -766,7 +766,7 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
 
     Notes
     -----
-    Notebooks: 01 (sheet music → piano roll → spectrogram), 03, 04, 07.
+    Used by notebook 01 (sheet music → piano roll → spectrogram), 03, 04 and 07.
     """
     for col in ("Start", "Duration", "Pitch"):
         if col not in getattr(notes, "columns", []):
@@ -836,7 +836,7 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
 
     Notes
     -----
-    Notebooks: 01 (what a score tells about a spectrogram), 02, 03 (where the
+    Used by notebook 01 (what a score tells about a spectrogram) and 03 (where the
     constraints come from).
     """
     from .spectrogram import pitch_to_hz
@@ -898,7 +898,7 @@ def plot_signal(x, sr: float = SR, *, ax=None, color="0.3", label: str | None = 
 
     Notes
     -----
-    Notebooks: none at present (a waveform helper; :func:`plot_signals` uses it).
+    Used by notebook 04 (original and separated hands) and by :func:`plot_signals`.
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 1 or x.size == 0:
@@ -948,7 +948,7 @@ def plot_signals(signals: dict, sr: float = SR, *, share_ylim: bool = True, colo
 
     Notes
     -----
-    Notebooks: none at present (waveforms of several signals, e.g. separated hands).
+    Used by notebook 04 (separation of the hands).
     """
     if not signals:
         raise ValueError("signals must be a non-empty dict name -> signal")
@@ -972,6 +972,6 @@ def plot_signals(signals: dict, sr: float = SR, *, share_ylim: bool = True, colo
 def figure(figsize=FIGSIZE, dpi: float = 100) -> Figure:
     """A figure not registered with pyplot (nothing shows it unless asked), constrained layout.
 
-    Notebooks: 01–04, 06–08 (through :mod:`nmfedu.widgets`, the figures of interactive plots).
+    Used by :mod:`nmfedu.widgets` for the figures of interactive plots.
     """
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")

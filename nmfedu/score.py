@@ -41,7 +41,10 @@ __all__ = ["COLUMNS", "SEPARATOR", "empty", "validate", "read_csv", "read_midi",
 
 
 def empty() -> pd.DataFrame:
-    """An empty note table with the right columns and dtypes."""
+    """An empty note table with the right columns and dtypes.
+
+    Notebooks: 01 (through the exercises).
+    """
     return pd.DataFrame({
         "Start": pd.Series([], dtype=float),
         "Duration": pd.Series([], dtype=float),

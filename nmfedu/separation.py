@@ -451,6 +451,8 @@ class SeparationDetails:
     ``labels``, ``H_parts``, ``models``, ``masks`` (dicts group -> array),
     ``loss`` (list of losses per iteration), ``n_iter``, ``params`` (dict of
     every setting) and ``runtime`` (seconds).
+
+    Notebooks: 04.
     """
 
     signals: dict

@@ -24,6 +24,8 @@ WINDOW = "hann"
 def stft(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WINDOW):
     """Complex STFT ``X`` of shape ``(K, N)`` with ``K = n_fft // 2 + 1``.
 
+    Notebooks: 02, 03, 06 (and every notebook through :func:`magnitude` or :func:`nmfedu.data.load_spectrogram`).
+
     Parameters
     ----------
     x : ndarray, shape (L,)
@@ -52,7 +54,10 @@ def stft(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WIND
 
 def istft(X, length: int | None = None, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH,
           window: str = WINDOW):
-    """Inverse of :func:`stft` (weighted overlap-add); ``length`` trims or pads the result."""
+    """Inverse of :func:`stft` (weighted overlap-add); ``length`` trims or pads the result.
+
+    Notebooks: 03, 04, 06, 08.
+    """
     import librosa
 
     X = np.asarray(X)
@@ -63,7 +68,10 @@ def istft(X, length: int | None = None, n_fft: int = N_FFT, hop_length: int = HO
 
 
 def magnitude(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WINDOW):
-    """Magnitude spectrogram ``V = |X|`` (the ``V`` of the seeds), shape ``(K, N)``."""
+    """Magnitude spectrogram ``V = |X|`` (the ``V`` of the seeds), shape ``(K, N)``.
+
+    Notebooks: 01, 02, 04, 08.
+    """
     return np.abs(stft(x, n_fft=n_fft, hop_length=hop_length, window=window))
 
 
@@ -82,20 +90,32 @@ def log_compress(V, log_factor: float = 1.0):
 
 
 def frequencies(sr: float = SR, n_fft: int = N_FFT):
-    """Centre frequency in Hz of every bin ``k = 0 … K-1``."""
+    """Centre frequency in Hz of every bin ``k = 0 … K-1``.
+
+    Notebooks: 03, 08.
+    """
     return np.arange(n_fft // 2 + 1) * sr / n_fft
 
 
 def times(N: int, sr: float = SR, hop_length: int = HOP_LENGTH):
-    """Centre time in seconds of every frame ``n = 0 … N-1``."""
+    """Centre time in seconds of every frame ``n = 0 … N-1``.
+
+    Notebooks: 03.
+    """
     return np.arange(N) * hop_length / sr
 
 
 def frame_of(t, sr: float = SR, hop_length: int = HOP_LENGTH):
-    """Index of the frame whose centre is nearest to time ``t`` (seconds); works on arrays."""
+    """Index of the frame whose centre is nearest to time ``t`` (seconds); works on arrays.
+
+    Notebooks: 03.
+    """
     return np.rint(np.asarray(t) * sr / hop_length).astype(int)
 
 
 def pitch_to_hz(p):
-    """Centre frequency of MIDI pitch ``p`` (A4 = pitch 69 = 440 Hz)."""
+    """Centre frequency of MIDI pitch ``p`` (A4 = pitch 69 = 440 Hz).
+
+    Notebooks: 03.
+    """
     return 440.0 * 2.0 ** ((np.asarray(p, dtype=float) - 69.0) / 12.0)

@@ -101,7 +101,10 @@ def _layout(width=_CONTROL_WIDTH):
 
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1, **kwargs):
-    """An :class:`ipywidgets.IntSlider` in the nmfedu style (updates on release)."""
+    """An :class:`ipywidgets.IntSlider` in the nmfedu style (updates on release).
+
+    Notebooks: none at present (a control for :mod:`nmfedu.demos`).
+    """
     if not min <= value <= max:
         raise ValueError(f"value of {description!r} must be in [{min}, {max}], got {value}")
     kw = dict(continuous_update=False, style=_STYLE, layout=_layout())
@@ -112,7 +115,10 @@ def int_slider(description: str, value: int, min: int, max: int, step: int = 1, 
 
 def float_slider(description: str, value: float, min: float, max: float, step: float,
                  readout_format: str = ".2f", **kwargs):
-    """An :class:`ipywidgets.FloatSlider` in the nmfedu style (updates on release)."""
+    """An :class:`ipywidgets.FloatSlider` in the nmfedu style (updates on release).
+
+    Notebooks: 04.
+    """
     if not min <= value <= max:
         raise ValueError(f"value of {description!r} must be in [{min}, {max}], got {value}")
     kw = dict(continuous_update=False, style=_STYLE, layout=_layout())
@@ -157,34 +163,49 @@ def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.
 
 
 def seed_slider(value: int = 0, max: int = 9, description: str = "Random seed"):
-    """Slider for the seed of a random initialization (notebooks 02, 06)."""
+    """Slider for the seed of a random initialization (notebooks 02, 06).
+
+    Notebooks: 02.
+    """
     return int_slider(description, value, 0, max)
 
 
 def pitch_tolerance_slider(value: float = 0.5, max: float = 2.0,
                            description: str = "Pitch tolerance (semitones)"):
     """Slider for the width of the harmonic template constraints, in semitones
-    (``tolerance`` of :func:`nmfedu.constraints.build_constraints`; notebook 03)."""
+    (``tolerance`` of :func:`nmfedu.constraints.build_constraints`; notebook 03).
+
+    Notebooks: 03.
+    """
     return float_slider(description, value, 0.0, max, 0.1, readout_format=".1f")
 
 
 def onset_tolerance_slider(value: float = 0.1, max: float = 1.0,
                            description: str = "Onset tolerance (s)"):
     """Slider for the time before a note's onset in which it may be active, in seconds
-    (``onset_tol``; notebooks 03, 07)."""
+    (``onset_tol``; notebooks 03, 07).
+
+    Notebooks: 03.
+    """
     return float_slider(description, value, 0.0, max, 0.05)
 
 
 def offset_tolerance_slider(value: float = 0.5, max: float = 2.0,
                             description: str = "Offset tolerance (s)"):
     """Slider for the time after a note's offset in which it may still be active, in seconds
-    (``offset_tol``; notebooks 03, 07)."""
+    (``offset_tol``; notebooks 03, 07).
+
+    Notebooks: 03.
+    """
     return float_slider(description, value, 0.0, max, 0.05)
 
 
 def compression_slider(value: float = 1.0, min: float = 0.1, max: float = 1000.0,
                        description: str = "Compression γ"):
-    """Logarithmic slider for the factor γ of ``log(1 + γ·V)`` (notebooks 01, 04)."""
+    """Logarithmic slider for the factor γ of ``log(1 + γ·V)`` (notebooks 01, 04).
+
+    Notebooks: none at present (a control for :mod:`nmfedu.demos`).
+    """
     if not (0 < min <= value <= max):
         raise ValueError(f"γ must satisfy 0 < min <= value <= max, got {min}, {value}, {max}")
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(min), max=math.log10(max),
@@ -193,19 +214,27 @@ def compression_slider(value: float = 1.0, min: float = 0.1, max: float = 1000.0
 
 
 def selection_slider(description: str, options, value):
-    """A slider over a fixed sequence of values (e.g. the learning rates notebook 01 asks for)."""
+    """A slider over a fixed sequence of values (e.g. the learning rates notebook 01 asks for).
+
+    Notebooks: 01.
+    """
     return widgets.SelectionSlider(options=tuple(options), value=value, description=description,
                                    continuous_update=False, style=_STYLE, layout=_layout())
 
 
 def toggle(description: str, value: bool = False, tooltip: str = ""):
-    """An on/off toggle button (a constraint, a display option)."""
+    """An on/off toggle button (a constraint, a display option).
+
+    Notebooks: 01, 06, 07, 08.
+    """
     return widgets.ToggleButton(value=bool(value), description=description, tooltip=tooltip,
                                 icon="check" if value else "", layout=widgets.Layout(width="auto"))
 
 
 def constraint_toggles(templates: bool = True, activations: bool = True, onsets: bool = False):
     """Toggles for the score-informed constraints of notebooks 03 and 07.
+
+    Notebooks: 03.
 
     Returns
     -------
@@ -227,6 +256,8 @@ def dropdown(options, value=None, description: str = ""):
     """A dropdown (e.g. the loss ``beta``, the update ``rule``, a piece name).
 
     ``options`` is a sequence of values or of ``(label, value)`` pairs.
+
+    Notebooks: 07.
     """
     options = list(options)
     if not options:
@@ -267,6 +298,8 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
     The common case of notebooks 02, 03, 06 and 07 without any drawing code: ``compute``
     returns the factorization, the builder draws W (left), H (top), V and WH (bottom) and,
     with ``loss=True``, the loss curve in the free corner; all updated in place.
+
+    Notebooks: none at present (``benchmarks/bench_widgets.py`` builds its examples with it).
 
     Parameters
     ----------

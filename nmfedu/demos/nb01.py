@@ -1,5 +1,8 @@
 """Interactive figure of notebook 01 (the gradient of the NMF loss): gradient descent on H
-with a learning-rate slider, showing slow convergence, divergence and negative entries."""
+with a learning-rate slider, showing slow convergence, divergence and negative entries.
+
+Notebooks: 01.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +22,8 @@ def toy_problem():
     bins 2, 4, 6, 8, 10; tone 2 at bins 4, 8), ``V = W_true H_true`` plus a little nonnegative
     noise; ``W`` is a slightly wrong copy of ``W_true`` (the fixed templates), ``H0`` a random
     initial activation matrix. The notebooks build the same matrices in a visible cell.
+
+    Notebooks: 01.
 
     Returns
     -------
@@ -81,6 +86,8 @@ def reference_losses(V, W, H0):
 
     Any H: 2000 steps of gradient descent with γ = 0.3 (converged on the toy problem);
     H ≥ 0: 5000 multiplicative updates. Returns ``{"best H (any sign)": ..., "best H ≥ 0": ...}``.
+
+    Notebooks: 01.
     """
     R = np.asarray(W).shape[1]
     best_any = nmf_gd(V, R, W0=W, H0=H0, n_iter=2000, lr_H=0.3, fix_W=True, project=False).loss[-1]

@@ -1,6 +1,9 @@
 """Interactive figures of notebook 02 (multiplicative updates): NMF with random
 initialisation, with sliders for the rank R, the number of iterations and the seed, on the
-toy matrix and on the toy piano recording."""
+toy matrix and on the toy piano recording.
+
+Notebooks: 02.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -57,6 +60,8 @@ def pitch_similarity(H, notes, pitches=None, hop_length: int | None = None, sr: 
     note of pitch ``p`` sounds, 0 elsewhere; :func:`nmfedu.constraints.activation_constraints`
     without tolerances). 1 means the row is active exactly while ``p`` sounds, with constant
     strength; a row that is active during the notes of two pitches is similar to both.
+
+    Notebooks: 02.
 
     Parameters
     ----------

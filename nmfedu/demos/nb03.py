@@ -1,5 +1,8 @@
 """Interactive figure of notebook 03 (constrained NMF): template, activation and onset
-constraints switched on and off, with the tolerances as sliders."""
+constraints switched on and off, with the tolerances as sliders.
+
+Notebooks: 03.
+"""
 from __future__ import annotations
 
 import numpy as np

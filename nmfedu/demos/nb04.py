@@ -1,5 +1,8 @@
 """Interactive figure of notebook 04 (left/right-hand separation): mask exponent and the level
-of each hand, applied to a separation computed once; and the lecture's settings."""
+of each hand, applied to a separation computed once; and the lecture's settings.
+
+Notebooks: 04.
+"""
 from __future__ import annotations
 
 import ipywidgets
@@ -21,7 +24,10 @@ LECTURE = dict(share="columns", decay_after=None, attack_guard=None, mask_expone
 
 def piece_excerpt(name=None, seconds=None):
     """``(piece, x, notes, stems)`` of a bundled piece (default :data:`nmfedu.data.DEFAULT_PIECE`),
-    cropped to its first ``seconds`` (None: whole): the input of notebook 04's exercises."""
+    cropped to its first ``seconds`` (None: whole): the input of notebook 04's exercises.
+
+    Notebooks: 04.
+    """
     piece = data.load(name or data.DEFAULT_PIECE)
     x, notes, stems = piece.x, piece.notes, dict(piece.stems)
     if seconds is not None:

@@ -1,5 +1,8 @@
 """Interactive figure of notebook 06 (the autoencoder view): training a nonnegative
-autoencoder with projected gradient descent on the toy recording."""
+autoencoder with projected gradient descent on the toy recording.
+
+Notebooks: 06.
+"""
 from __future__ import annotations
 
 import warnings

@@ -1,4 +1,7 @@
-"""Interactive figure and shared computations of notebook 07 (structured dropout)."""
+"""Interactive figure and shared computations of notebook 07 (structured dropout).
+
+Notebooks: 07.
+"""
 from __future__ import annotations
 
 import warnings
@@ -15,6 +18,8 @@ def template_similarity(W_D, pitches):
 
     Near 1: column r looks like pitch ``pitches[r]``; near 0: it has nothing to do with it.
     A measure of *semantic meaning* of the learnt templates (notebook 07).
+
+    Notebooks: 07.
     """
     T = constraints.pitch_templates(list(pitches), K=W_D.shape[0])
     norms = np.linalg.norm(W_D, axis=0) * np.linalg.norm(T, axis=0)

@@ -1,6 +1,9 @@
 """Figures of notebook 08 (loss against epochs): the seeds' log–log comparison of NAE
 (additive), NAE (multiplicative) and NMF (multiplicative), loss against wall-clock time,
-the loss table, resynthesis of the reconstructions and the interactive comparison."""
+the loss table, resynthesis of the reconstructions and the interactive comparison.
+
+Notebooks: 08.
+"""
 from __future__ import annotations
 
 import warnings
@@ -21,6 +24,8 @@ CURVES = ("NAE (additive)", "NAE (multiplicative)", "NMF (multiplicative)")
 @dataclass
 class Comparison:
     """Loss curves of :func:`compare` (the data of the seeds' log–log figure).
+
+    Notebooks: 08.
 
     Attributes
     ----------
@@ -176,7 +181,10 @@ LOSS_LABEL = "Loss $\\|V - \\hat V\\|^2$"
 
 def epoch_curves(cmp, start: int = 1):
     """dict name -> loss after epochs ``start`` … n_epochs (index 0 of a
-    :class:`Comparison` curve is the common initialisation)."""
+    :class:`Comparison` curve is the common initialisation).
+
+    Notebooks: 08.
+    """
     return {name: np.asarray(c)[start:] for name, c in cmp.curves.items()}
 
 
@@ -185,6 +193,8 @@ def time_curves(cmp):
 
     The NAE runs record the time after every epoch; :func:`nmfedu.nmf` reports only its
     total, which is spread evenly over the iterations (each costs the same).
+
+    Notebooks: 08.
     """
     out = {}
     for name, c in cmp.curves.items():
@@ -202,7 +212,10 @@ def time_curves(cmp):
 def plot_comparison(cmp, axes=None, fig=None, title: bool = True):
     """Loss against epochs on log–log axes (the seeds' figure) and against wall-clock
     seconds, side by side. Returns ``(fig, axes, lines)`` with ``lines`` a pair of
-    dicts for :func:`nmfedu.plot.update_lines`."""
+    dicts for :func:`nmfedu.plot.update_lines`.
+
+    Notebooks: 08.
+    """
     if axes is None:
         if fig is None:
             fig = plot.figure(figsize=(11.0, 3.8))
@@ -226,7 +239,10 @@ def plot_comparison(cmp, axes=None, fig=None, title: bool = True):
 def loss_table(cmp, V=None, epochs=(10, 100, 1000)):
     """Losses after ``epochs`` (3 significant digits, as strings so that a notebook prints
     the same text on every run), one row per curve; with ``V`` also the last loss relative
-    to ``‖V‖²`` (the loss of an output that is zero everywhere)."""
+    to ``‖V‖²`` (the loss of an output that is zero everywhere).
+
+    Notebooks: 08.
+    """
     V2 = None if V is None else float(np.sum(np.asarray(V, dtype=float) ** 2))
     rows = {}
     for name, c in cmp.curves.items():
@@ -240,7 +256,10 @@ def loss_table(cmp, V=None, epochs=(10, 100, 1000)):
 
 def resynthesize(V_hat, X, length: int):
     """Signal of a (cut) magnitude estimate ``V_hat`` with the phase of the mixture STFT
-    ``X``; bins above ``V_hat``'s are set to zero. Not normalised."""
+    ``X``; bins above ``V_hat``'s are set to zero. Not normalised.
+
+    Notebooks: 08.
+    """
     K = V_hat.shape[0]
     M = np.zeros(X.shape)
     M[:K, :V_hat.shape[1]] = V_hat
@@ -250,7 +269,10 @@ def resynthesize(V_hat, X, length: int):
 def widget_spectrogram():
     """The smaller spectrogram of the interactive comparison: first 256 bins (0 … 2.75 kHz)
     and first 280 frames (6.5 s) of the default piece — an eighth of the notebook's
-    main computation per epoch at R = 16, so 200 epochs of all three take about a second."""
+    main computation per epoch at R = 16, so 200 epochs of all three take about a second.
+
+    Notebooks: 08.
+    """
     return data.load_spectrogram(data.DEFAULT_PIECE, bins=256, frames=280)[0]
 
 

@@ -19,6 +19,8 @@ Helpers
 :func:`pitch_similarity`, :func:`template_pitches` — which pitch of the score each learnt
 activation row follows — live with notebook 02's figures in :mod:`nmfedu.demos.nb02` and
 are re-exported here for exercise 3 and the notebook's ``nb02.pitch_similarity``.
+
+Notebooks: 02.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ def multiplicative_W_update(V, W, H):
     Prints the derivation, then computes one gradient step with the adaptive rate
     (:func:`nmfedu.factorization.mu_learning_rate_W`), the multiplicative step, and one
     iteration of :func:`nmfedu.nmf` with ``fix_H=True``, and compares them.
+
+    Notebooks: 02.
 
     Returns
     -------
@@ -88,6 +92,8 @@ def zero_in_H0(V, W, H0, row: int = 0, frames=range(4), n_iter: int = 100, gamma
     little or too much of the template in that frame. Notebook 03 uses exactly this to
     impose where a note may sound.
 
+    Notebooks: 02.
+
     Returns
     -------
     dict with ``after_mu`` (the entries after the multiplicative updates) and ``after_gd``
@@ -126,6 +132,8 @@ def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: 
     one for the attack, one for the decay, or one for the note alone and one for the chord),
     and the loss is lower although nothing musical was gained. Either way, a template is not
     "a pitch" — the rank alone does not give NMF a meaning.
+
+    Notebooks: 02.
 
     Parameters
     ----------

@@ -14,6 +14,8 @@ Exercises
    generous onset tolerance.
 3. :func:`onset_share` — how much of the model ``WH`` do the onset templates
    explain around the onsets, and how much elsewhere?
+
+Notebooks: 03.
 """
 from __future__ import annotations
 
@@ -47,6 +49,8 @@ def zeros_stay_zero(n_iter: int = 30, gamma: float = 1e-3):
     ``W ≥ 0`` (the projected gradient descent of notebook 06) from the same
     start and counts again: wherever the gradient is negative, a zero entry
     becomes positive, and the template is no longer harmonic.
+
+    Notebooks: 03.
 
     Returns
     -------
@@ -86,6 +90,8 @@ def synchronisation_error(shift: float = 0.15, n_iter: int = 50):
     a tolerance larger than the error repairs it, at the price of looser
     constraints. The relative error ``‖V − WH‖ / ‖V‖`` shows it.
 
+    Notebooks: 03.
+
     Returns
     -------
     dict tolerance → relative error (and ``"in sync"`` for the unshifted score).
@@ -123,6 +129,8 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
     ``by="kind"``) and compares the energy of the onset part ``W H_onset`` with
     that of the whole model in frames within ``window`` seconds after an onset
     and in all other frames.
+
+    Notebooks: 03.
 
     Returns
     -------

@@ -15,6 +15,8 @@ Exercises
    by hand: how close is that to the true left and right hands?
 4. :func:`library_defaults` — the lecture's plain model against ``separate()``'s
    defaults (refinements chosen on the bundled pieces), on every bundled piece.
+
+Notebooks: 04.
 """
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ def mask_exponent(exponents=(1.0, 2.0, 8.0), name=None, seconds=None):
     model magnitudes, ``p = 2`` to the model powers (Wiener-like), large ``p``
     gives (almost) every bin to the louder model — a binary mask. The
     factorisation is computed once; only the masks change.
+
+    Notebooks: 04.
 
     Returns
     -------
@@ -75,6 +79,8 @@ def with_onset_templates(name=None, seconds=None):
     explain the attack of a note of the *other* hand that starts at the same time. The
     numbers say which effect wins on this piece.
 
+    Notebooks: 04.
+
     Returns
     -------
     dict setting → mean SDR (dB, 1 decimal).
@@ -103,6 +109,8 @@ def register_split(split_pitch: int = 60, name=None, seconds=None):
     with ``by="Register"`` and is compared with the true hands. Where the hands
     cross or share a register, the register split assigns notes to the wrong
     hand, and the SDR against the hand stems drops.
+
+    Notebooks: 04.
 
     Returns
     -------
@@ -136,6 +144,8 @@ def library_defaults(names=None, seconds=None):
     lecture (see ``nmfedu.separation.SEPARATION_DEFAULTS`` and the module docstring). This
     runs both on every piece with two hands and prints the mean SDR and the gap to the oracle
     ratio mask.
+
+    Notebooks: 04.
 
     Returns
     -------

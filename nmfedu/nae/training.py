@@ -84,6 +84,8 @@ def _forward_nonneg(V, W_E, W_D, M, ws):
 class NAEResult:
     """A trained nonnegative autoencoder (returned by :func:`fit`).
 
+    Notebooks: 06, 07, 08.
+
     Attributes
     ----------
     W_E : ndarray (R, K)
