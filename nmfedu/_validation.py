@@ -180,7 +180,7 @@ def check_n_iter(n_iter, name="n_iter"):
     return check_positive_int(n_iter, name, minimum=0)
 
 
-def check_number(value, name, *, allow_zero=False):
+def check_number(value, name, allow_zero=False):
     """Check that ``value`` is a finite real number > 0 (>= 0 with ``allow_zero``).
 
     Returns it as ``float``. Strings and bools are rejected.
