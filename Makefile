@@ -23,7 +23,7 @@ test test-unit test-notebooks test-browser test-browser-selftest notebooks html:
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
+.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data render-tools bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
@@ -53,8 +53,8 @@ test: setup
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory test-browser
 
-test-unit: setup
-	$(PY) -m pytest -q tests nmfedu
+test-unit: setup render-tools
+	$(PY) -m pytest -q -rs tests nmfedu
 
 test-notebooks: setup
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env --nbval-sanitize-with $(SANITIZE) $(NB)
@@ -78,10 +78,14 @@ notebooks: setup
 html: setup
 	$(PY) scripts/build_html.py --out build/html
 
-data: setup
+# FluidSynth and the FluidR3_GM soundfont: make data renders with them, and make test checks
+# with them that make data reproduces data/ byte for byte (tests/test_data.py, never skipped).
+render-tools:
 	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || { \
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth fluid-soundfont-gm >/dev/null) ; \
-	  else echo "make data needs Debian's fluidsynth and fluid-soundfont-gm: run 'sudo apt-get install fluidsynth fluid-soundfont-gm'"; exit 1; fi; }
+	  else echo "make data and make test need Debian's fluidsynth and fluid-soundfont-gm: run 'sudo apt-get install fluidsynth fluid-soundfont-gm'"; exit 1; fi; }
+
+data: setup render-tools
 	$(PY) scripts/make_data.py
 
 # bench_applications.py renders a groove with a second GM kit (TimGM6mb) that data/ does not use.

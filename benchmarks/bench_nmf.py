@@ -193,7 +193,7 @@ def main(argv=None):
         print(f"  {'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
 
     for R in args.ranks:
-        W0, H0 = init_random(K, N, R, seed=1, scale=float(V64.mean()))
+        W0, H0 = init_random(V64, R, seed=1, scale=float(V64.mean()))
         V32, W32, H32 = (a.astype(np.float32) for a in (V64, W0, H0))
 
         # ---------------- Frobenius -----------------------------------------

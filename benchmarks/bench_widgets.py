@@ -10,7 +10,7 @@ the number and median latency of cache hits (changes back to earlier values).
 
 Adding a notebook's default widget is one line at the bottom of this file::
 
-    register("02 rank", "nmfedu.exercises.nb02:rank_widget", [dict(R=r) for r in (2, 5, 8, 2)])
+    register("02 rank", "nmfedu.demos.nb02:rank_widget", [dict(R=r) for r in (2, 5, 8, 2)])
 
 where the factory is a callable or a ``"module:function"`` string (imported lazily: a
 factory that cannot be imported yet is reported as skipped, not as a failure).
@@ -198,7 +198,7 @@ def spectrogram_nmf_widget(R=5, n_iter=50):
         return W, H, W @ H
 
     def setup(fig, d):
-        return plot.plot_decomposition(V, d[0], d[1], WH=d[2], fmax=3000, log=True, gamma=10,
+        return plot.plot_decomposition(V, d[0], d[1], WH=d[2], fmax=3000, log=True, log_factor=10,
                                        fig=fig)[2]
 
     def draw(images, d):
@@ -249,13 +249,13 @@ register("07 structured dropout on/off (Run)", "nmfedu.demos.nb07:dropout_widget
 register("01 gradient descent on H: γ/iterations/projection", "nmfedu.demos.nb01:gradient_descent_widget", [dict(gamma=g) for g in (0.01, 0.7, 0.75, 1.0)] + [dict(project=True), dict(n_iter=1000), dict(gamma=0.3)])
 register("02 toy NMF: rank/iterations/seed", "nmfedu.demos.nb02:toy_nmf_widget", [dict(R=1), dict(R=4), dict(seed=3), dict(n_iter=5), dict(R=2, n_iter=100, seed=0)])
 register("02 piano NMF: rank/iterations/seed", "nmfedu.demos.nb02:piano_nmf_widget", [dict(seed=1), dict(seed=2), dict(R=3), dict(R=8), dict(n_iter=50), dict(R=5, n_iter=200, seed=0)])
-register("03 constrained NMF: toggles/tolerances", "nmfedu.exercises.nb03:constraint_widget", [dict(tolerance=1.0), dict(onset_tol=0.3), dict(offset_tol=0.0), dict(activations=False), dict(onsets=False), dict(templates=False), dict(templates=True, activations=True, onsets=True, tolerance=0.5, onset_tol=0.1, offset_tol=0.5)])
-register("04 audio editing: mask exponent/hand levels", "nmfedu.exercises.nb04:editing_widget", [dict(gain_left=-12.0), dict(gain_right=6.0), dict(p=1.0), dict(p=8.0), dict(gain_left=-30.0), dict(p=2.0, gain_left=0.0, gain_right=0.0)])
+register("03 constrained NMF: toggles/tolerances", "nmfedu.demos.nb03:constraint_widget", [dict(tolerance=1.0), dict(onset_tol=0.3), dict(offset_tol=0.0), dict(activations=False), dict(onsets=False), dict(templates=False), dict(templates=True, activations=True, onsets=True, tolerance=0.5, onset_tol=0.1, offset_tol=0.5)])
+register("04 audio editing: mask exponent/hand levels", "nmfedu.demos.nb04:editing_widget", [dict(gain_left=-12.0), dict(gain_right=6.0), dict(p=1.0), dict(p=8.0), dict(gain_left=-30.0), dict(p=2.0, gain_left=0.0, gain_right=0.0)])
 register("08 loss comparison: learning rate/R/epochs (Run)", "nmfedu.demos.nb08:comparison_widget", [dict(adaptive=False), dict(lr=3e-7), dict(lr=1e-6), dict(adaptive=True, R=4), dict(R=32), dict(R=16, n_epochs=500)], slow_ms=3000.0)
 register("09 alpha-Wiener masks: alpha", "nmfedu.demos.nb09:wiener_widget", [dict(alpha=a) for a in (1.0, 0.5, 4.0, 8.0, 2.0)])
 register("09 mosaicing restrictions (Run)", "nmfedu.demos.nb09:mosaic_widget", [dict(continuity=0), dict(polyphony=1), dict(repetition=False), dict(continuity=11)], slow_ms=3000.0)
 # Notebook developers: add your notebook's default widget here, one line each, e.g.
-# register("03 constraints: tolerances", "nmfedu.exercises.nb03:constraint_widget",
+# register("03 constraints: tolerances", "nmfedu.demos.nb03:constraint_widget",
 #          [dict(tolerance=1.0), dict(onset_tol=0.3), dict(tolerance=0.5)])
 
 

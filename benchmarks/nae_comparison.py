@@ -8,7 +8,7 @@ loss against epochs 10⁰ … 10³) and notebook 08, on the bundled piano data
   the size notebook 08 uses, so its wall-clock is what a reader waits for;
 * setting "full": all 1025 bins, R = 88 (one template per piano key).
 
-For each setting, :func:`nmfedu.nae.compare` runs the three methods from one
+For each setting, :func:`nmfedu.demos.nb08.compare` runs the three methods from one
 random initialisation (seed 0) for 1000 epochs; the additive NAE uses the
 adaptive Lipschitz step (the default). A fourth curve, the additive NAE with
 a *fixed* learning rate (the smaller Lipschitz step at the initial weights,
@@ -78,6 +78,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from nmfedu import nae  # noqa: E402
+from nmfedu.demos import nb08  # noqa: E402
 
 SETTINGS = {"notebook": dict(bins=512, R=32), "full": dict(bins=None, R=88)}
 
@@ -89,7 +90,7 @@ def spectrogram_of_default_piece():
 
 
 def run(V, R, n_epochs, seed=0):
-    cmp = nae.compare(V, R, n_epochs=n_epochs, seed=seed)
+    cmp = nb08.compare(V, R, n_epochs=n_epochs, seed=seed)
     W_E0 = cmp.results["NAE (additive)"].W_E0
     W_D0 = cmp.results["NAE (additive)"].W_D0
     gamma = min(nae.lipschitz_steps(V, W_E0, W_D0))
@@ -97,7 +98,7 @@ def run(V, R, n_epochs, seed=0):
     curves = dict(cmp.curves)
     times = dict(cmp.times)
     name = f"NAE (additive, fixed lr={gamma:.3g})"
-    curves[name] = nae._pad(fixed.curve, n_epochs + 1)
+    curves[name] = nb08.pad_curve(fixed.curve, n_epochs + 1)
     times[name] = fixed.runtime
     return cmp, curves, times
 
@@ -113,15 +114,15 @@ def report(label, V, R, n_epochs, curves, times):
         cells = "".join(f"{c[e]:12.4g} ({c[e] / normV2:6.2%})" for e in at)
         print(f"{name:34s}{cells}{times[name]:8.2f}s")
     ref = curves["NAE (additive)"][n_epochs]
-    cross = nae.crossing_epoch(curves["NAE (multiplicative)"], ref)
-    cross_nmf = nae.crossing_epoch(curves["NMF (multiplicative)"], ref)
+    cross = nb08.crossing_epoch(curves["NAE (multiplicative)"], ref)
+    cross_nmf = nb08.crossing_epoch(curves["NMF (multiplicative)"], ref)
     print(f"NAE (multiplicative) first reaches NAE (additive)'s {n_epochs}-epoch loss "
           f"{ref:.4g} at epoch {cross} (NMF at epoch {cross_nmf})")
     fixed = [n for n in curves if "fixed" in n][0]
-    cross_f = nae.crossing_epoch(curves["NAE (multiplicative)"], curves[fixed][n_epochs])
+    cross_f = nb08.crossing_epoch(curves["NAE (multiplicative)"], curves[fixed][n_epochs])
     print(f"... and the fixed-lr additive NAE's {n_epochs}-epoch loss "
           f"{curves[fixed][n_epochs]:.4g} at epoch {cross_f}")
-    total = sum(times[n] for n in nae.CURVES)
+    total = sum(times[n] for n in nb08.CURVES)
     print(f"wall-clock of compare() (three curves): {total:.1f} s")
 
 

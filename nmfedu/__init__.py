@@ -9,6 +9,24 @@ they run headless in tests, benchmarks and the command line; ``plot``,
 Names are resolved lazily: ``import nmfedu`` is cheap, and ``nmfedu.nmf``
 imports only what it needs.
 
+Coming from scikit-learn or librosa
+-----------------------------------
+nmfedu keeps the notation of the lecture, which differs in a few places:
+
+* the rank is ``R`` (scikit-learn: ``n_components``; librosa.decompose: ``n_components``);
+* ``V`` is **features × frames** (K frequency bins × N frames, as librosa's spectrograms),
+  so ``V ≈ W H`` with templates ``W`` (K × R) and activations ``H`` (R × N); scikit-learn's
+  ``NMF.fit_transform(X)`` takes samples × features, i.e. ``V.T``, and returns ``H.T``;
+* the Frobenius loss is ``‖V − WH‖²`` **without** the factor ½ (scikit-learn reports
+  half of it), and gradients carry the factor 2;
+* there is no regularisation: ``accel`` of ``nmf(method="accelerated")`` is Gillis &
+  Glineur's α, not scikit-learn's ``alpha_W``/``alpha_H``; ``lr`` (γ in the notebooks) is
+  always a learning rate, and ``log_factor`` the constant of ``log(1 + log_factor · V)``;
+* results of :func:`nmf` and :func:`nmfedu.nae.fit` name the start ``initial_loss`` and the
+  wall time ``runtime``; ``init_random(V, R, ...)`` takes the data first in both.
+
+Notebooks: 00–04, 06–08 (``import nmfedu``).
+
 Examples
 --------
 >>> import numpy as np, nmfedu

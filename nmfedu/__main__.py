@@ -1,4 +1,7 @@
-"""``python -m nmfedu …`` runs the command line of :mod:`nmfedu.cli`."""
+"""``python -m nmfedu …`` runs the command line of :mod:`nmfedu.cli`.
+
+Notebooks: 04 (``python -m nmfedu separate``).
+"""
 import sys
 
 from .cli import main

@@ -11,7 +11,7 @@ does.
 The encoded bytes are deterministic (the random Ogg stream serial number that libsndfile
 picks is replaced by a fixed one), so re-executing a notebook does not change its outputs.
 
-Used by: notebooks 01–08 (listening to mixes, templates, separated hands and the
+Notebooks: 01–04, 06–08 (listening to mixes, templates, separated hands and the
 nonnegative autoencoder's reconstructions).
 
 Examples
@@ -32,6 +32,8 @@ import math
 import struct
 
 import numpy as np
+
+from ._validation import check_signal
 
 __all__ = ["encode", "data_uri", "player", "players", "FORMATS"]
 
@@ -87,15 +89,7 @@ def _fix_ogg_serial(data: bytes, serial: int = _OGG_SERIAL) -> bytes:
 
 # --------------------------------------------------------------------------- encoding
 def _check(x, sr, name="x"):
-    x = np.asarray(x)
-    if x.dtype.kind not in "fiu" or x.ndim != 1:
-        raise ValueError(f"{name} must be a mono signal (1-D array of numbers), got "
-                         f"shape {x.shape} and dtype {x.dtype}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty; expected at least one sample")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
+    x = check_signal(x, name, dtype=np.float64)
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer, float)) or not sr > 0 \
             or int(sr) != sr:
         raise ValueError(f"sr must be a positive integer sample rate in Hz, got {sr!r}")
@@ -119,7 +113,7 @@ def encode(x, sr: int, format: str = "ogg") -> bytes:
     -------
     bytes
 
-    Used by: :func:`player`, :func:`players`.
+    Notebooks: 01–04, 06–08 (through :func:`player`, :func:`players`).
     """
     import soundfile as sf
 
@@ -136,7 +130,10 @@ def encode(x, sr: int, format: str = "ogg") -> bytes:
 
 
 def data_uri(x, sr: int, format: str = "ogg") -> str:
-    """``data:`` URI of the encoded signal, for an ``<audio src=...>`` tag."""
+    """``data:`` URI of the encoded signal, for an ``<audio src=...>`` tag.
+
+    Notebooks: 01–04, 06–08 (through :func:`player`).
+    """
     data = encode(x, sr, format)
     return f"data:{FORMATS[format][2]};base64," + base64.b64encode(data).decode("ascii")
 
@@ -194,7 +191,7 @@ def player(x, sr: int = 22050, normalize: bool = False, title: str | None = None
     IPython.display.HTML
         Displays as an ``<audio controls>`` element with the sound inside the notebook.
 
-    Used by: notebooks 01–08.
+    Notebooks: 01–04, 06–08.
     """
     from IPython.display import HTML
 
@@ -229,7 +226,7 @@ def players(signals: dict, sr: int = 22050, normalize: bool = False, format: str
     -------
     IPython.display.HTML
 
-    Used by: notebooks 04 (separated hands vs. ground truth), 06, 07, 08.
+    Notebooks: 02, 03, 04 (separated hands vs. ground truth), 06, 07, 08.
     """
     from IPython.display import HTML
 

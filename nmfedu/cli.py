@@ -22,9 +22,9 @@ Behaviour worth knowing:
 WAV files are written as 32-bit float at the sample rate of the input, so the
 separated files add up to the (mono) mixture.
 
-Used by: ``python -m nmfedu`` and the ``nmfedu`` console script (pyproject.toml); it is the
-command-line counterpart of notebook 04 (left/right-hand separation) and, with ``drums``
-(:func:`nmfedu.drums.separate_drums`, same safety rules), of notebook 09.
+Notebooks: 04 (runs ``python -m nmfedu separate`` on the default piece) and 09 (``drums``,
+:func:`nmfedu.drums.separate_drums`, same safety rules); also the ``nmfedu`` console script
+(pyproject.toml), the command-line counterpart of those notebooks.
 """
 from __future__ import annotations
 
@@ -44,7 +44,10 @@ EXIT_BAD_INPUT = 2
 
 
 class InputError(Exception):
-    """Bad input detected by the command line itself (reported as one line)."""
+    """Bad input detected by the command line itself (reported as one line).
+
+    Notebooks: 04 (the command-line run).
+    """
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,7 +56,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``python -m nmfedu`` (sub-command ``separate``)."""
+    """The argument parser of ``python -m nmfedu`` (sub-command ``separate``).
+
+    Notebooks: 04 (the command-line run).
+    """
     from .constraints import DEFAULTS as C
     from .separation import SEPARATION_DEFAULTS as S
 
@@ -273,17 +279,8 @@ def _atomic_temp(directory, final_name):
     return tmp
 
 
-def _separate_command(args):
-    import numpy as np
-    import soundfile as sf
-
-    from . import __version__
-    from . import score as score_mod
-    from .separation import separate
-
-    t0 = time.perf_counter()
-    if args.n_iter < 1:
-        raise InputError(f"--n-iter must be a positive integer, got {args.n_iter}")
+def _load_mix(args):
+    """Step 1: the mono mixture at the requested sample rate -> (x, sr, channels_in)."""
     x, sr, channels = _read_audio(args.mix)
     if args.sr is not None:
         if args.sr <= 0:
@@ -297,7 +294,12 @@ def _separate_command(args):
             _note("note", f"MIX resampled from {sr:g} Hz to {args.sr:g} Hz")
             x = librosa.resample(x, orig_sr=sr, target_sr=args.sr)
             sr = float(args.sr)
-    duration = x.size / sr
+    return x, sr, channels
+
+
+def _load_score(args):
+    """Step 2: the note table and one output file name per group -> (notes, score_path, names)."""
+    from . import score as score_mod
 
     score_path = Path(args.score)
     if not score_path.exists():
@@ -312,8 +314,11 @@ def _separate_command(args):
     if len(notes) == 0:
         raise InputError(f"SCORE: {score_path} contains no notes")
     groups = list(dict.fromkeys(notes[args.by].astype(str)))
-    names = _file_names(groups)
+    return notes, score_path, _file_names(groups)
 
+
+def _plan_output(args, names):
+    """Step 3: the output directory, refusing to overwrite anything without --force."""
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out must be a directory, but {out} is a file")
@@ -321,52 +326,47 @@ def _separate_command(args):
     existing = [str(p) for p in targets if p.exists()]
     if existing and not args.force:
         raise InputError(f"refusing to overwrite {', '.join(existing)} (pass --force)")
+    return out
 
-    params = dict(n_iter=args.n_iter, beta=args.beta, mask_exponent=args.mask_exponent,
-                  compression=None if args.compression == "none" else args.compression,
-                  share=args.share, n_harmonics=args.n_harmonics, tolerance=args.tolerance,
-                  min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
-                  onset_templates=args.onset_templates != "off",
-                  onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
-                  seed=args.seed)
+
+def _separation_params(args):
+    """The keyword arguments of :func:`nmfedu.separation.separate` given by the options."""
+    return dict(n_iter=args.n_iter, beta=args.beta, mask_exponent=args.mask_exponent,
+                compression=None if args.compression == "none" else args.compression,
+                share=args.share, n_harmonics=args.n_harmonics, tolerance=args.tolerance,
+                min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
+                onset_templates=args.onset_templates != "off",
+                onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
+                seed=args.seed)
+
+
+def _run_separation(x, sr, notes, args):
+    """Step 4: the separation, its warnings reported one line each -> (details, seconds)."""
+    from .separation import separate
+
     t_sep = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        details = separate(x, sr, notes, by=args.by, return_details=True, **params)
+        details = separate(x, sr, notes, by=args.by, return_details=True, **_separation_params(args))
     for w in caught:
         if issubclass(w.category, (UserWarning, RuntimeWarning)):
             _note("warning", str(w.message).splitlines()[0])
-    t_sep = time.perf_counter() - t_sep
+    return details, time.perf_counter() - t_sep
 
+
+def _write_atomically(out, files):
+    """Step 5: write every file to a temporary file in ``out``, then rename all into place.
+
+    ``files`` maps a final file name to a function ``write(tmp_path)``. If any write fails,
+    the temporary files are removed and no final file is touched.
+    """
     out.mkdir(parents=True, exist_ok=True)
     temps = {}
     try:
-        for g, name in names.items():
+        for name, write in files.items():
             tmp = _atomic_temp(out, name)
             temps[out / name] = tmp
-            sf.write(tmp, np.asarray(details.signals[g], dtype=np.float32), int(round(sr)),
-                     format="WAV", subtype="FLOAT")
-        loss = details.final_loss
-        report = {
-            "command": "separate",
-            "nmfedu_version": __version__,
-            "mix": str(Path(args.mix).resolve()),
-            "score": str(score_path.resolve()),
-            "sample_rate": sr,
-            "channels_in": channels,
-            "n_notes": int(len(notes)),
-            "groups": {g: n for g, n in names.items()},
-            "parameters": {k: v for k, v in details.params.items()},
-            "final_loss": loss if np.isfinite(loss) else None,
-            "n_iter": details.n_iter,
-            "durations": {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
-                          "total_s": round(time.perf_counter() - t0, 3)},
-        }
-        tmp = _atomic_temp(out, "report.json")
-        temps[out / "report.json"] = tmp
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=_json_default)
-            fh.write("\n")
+            write(tmp)
         for final, tmp in temps.items():
             os.replace(tmp, final)
         temps = {}
@@ -376,6 +376,59 @@ def _separate_command(args):
                 os.remove(tmp)
             except OSError:
                 pass
+
+
+def _report(args, sr, channels, notes, score_path, names, details, durations):
+    """The content of report.json."""
+    import numpy as np
+
+    from . import __version__
+
+    loss = details.final_loss
+    return {
+        "command": "separate",
+        "nmfedu_version": __version__,
+        "mix": str(Path(args.mix).resolve()),
+        "score": str(score_path.resolve()),
+        "sample_rate": sr,
+        "channels_in": channels,
+        "n_notes": int(len(notes)),
+        "groups": {g: n for g, n in names.items()},
+        "parameters": {k: v for k, v in details.params.items()},
+        "final_loss": loss if np.isfinite(loss) else None,
+        "n_iter": details.n_iter,
+        "durations": durations,
+    }
+
+
+def _separate_command(args):
+    import numpy as np
+    import soundfile as sf
+
+    t0 = time.perf_counter()
+    if args.n_iter < 1:
+        raise InputError(f"--n-iter must be a positive integer, got {args.n_iter}")
+    x, sr, channels = _load_mix(args)
+    duration = x.size / sr
+    notes, score_path, names = _load_score(args)
+    out = _plan_output(args, names)
+    details, t_sep = _run_separation(x, sr, notes, args)
+
+    def wav_writer(signal):
+        return lambda tmp: sf.write(tmp, np.asarray(signal, dtype=np.float32), int(round(sr)),
+                                    format="WAV", subtype="FLOAT")
+
+    def write_report(tmp):
+        durations = {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
+                     "total_s": round(time.perf_counter() - t0, 3)}
+        report = _report(args, sr, channels, notes, score_path, names, details, durations)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, default=_json_default)
+            fh.write("\n")
+
+    files = {name: wav_writer(details.signals[g]) for g, name in names.items()}
+    files["report.json"] = write_report
+    _write_atomically(out, files)
     print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
           f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
     return 0
@@ -393,6 +446,8 @@ def main(argv=None) -> int:
     """Entry point of ``python -m nmfedu`` and the ``nmfedu`` console script.
 
     Returns the exit status: 0 on success, 2 for bad input (one line on stderr).
+
+    Notebooks: 04 (``python -m nmfedu separate``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)

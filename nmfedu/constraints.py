@@ -24,7 +24,7 @@ pitch their activations stay apart and the split in
 :func:`nmfedu.separation.split_activations` is exact (see
 :mod:`nmfedu.separation` for the alternative, proportional sharing).
 
-Used by: notebook 03 (constrained NMF), notebook 04 (left/right-hand
+Notebooks: 03 (constrained NMF), 04 (left/right-hand
 separation), notebook 07 (NAE separation, which reuses ``W0`` and ``H0 > 0`` as
 the decoder initialisation and the activation mask ``M_H``).
 """
@@ -34,6 +34,7 @@ import warnings
 
 import numpy as np
 
+from ._validation import check_choice, check_number, check_positive_int
 from .spectrogram import HOP_LENGTH, N_FFT, SR, pitch_to_hz
 
 __all__ = [
@@ -67,21 +68,10 @@ DEFAULTS = dict(
 )
 
 
-def _positive(value, name, allow_zero=False):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        expected = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {expected}, got {value!r}")
-    return v
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+# Re-exported under their old private names for nmfedu.separation (which reaches into
+# them); the one implementation is in nmfedu._validation.
+_positive = check_number
+_positive_int = check_positive_int
 
 
 def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_FFT,
@@ -124,7 +114,7 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     w : ndarray, shape (K,)
         Template with maximum 1.
 
-    Used in notebooks 03 (template constraints) and 04, 07 via :func:`build_constraints`.
+    Notebooks: 03 (template constraints); 04, 07 through :func:`build_constraints`.
 
     Examples
     --------
@@ -134,12 +124,12 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     >>> int(np.count_nonzero(w)) < 30                # zeros everywhere else
     True
     """
-    K = _positive_int(K, "K")
-    freq_res = _positive(freq_res, "freq_res")
-    n_harmonics = _positive_int(n_harmonics, "n_harmonics")
-    tolerance = _positive(tolerance, "tolerance", allow_zero=True)
-    decay = _positive(decay, "decay", allow_zero=True)
-    min_width = _positive(min_width, "min_width", allow_zero=True)
+    K = check_positive_int(K, "K")
+    freq_res = check_number(freq_res, "freq_res")
+    n_harmonics = check_positive_int(n_harmonics, "n_harmonics")
+    tolerance = check_number(tolerance, "tolerance", allow_zero=True)
+    decay = check_number(decay, "decay", allow_zero=True)
+    min_width = check_number(min_width, "min_width", allow_zero=True)
     try:
         p = float(pitch)
     except (TypeError, ValueError):
@@ -177,7 +167,7 @@ def pitch_templates(pitches, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     -------
     W : ndarray, shape (K, len(pitches))
 
-    Used in notebook 03 (template constraints without a score).
+    Notebooks: 03 (template constraints without a score), 06.
     """
     pitches = np.atleast_1d(np.asarray(pitches, dtype=float))
     if pitches.ndim != 1:
@@ -195,60 +185,34 @@ def onset_template(K: int = N_FFT // 2 + 1):
     a flat template lets NMF learn its actual shape (the template is not
     constrained, only its activation is, see :func:`onset_constraints`).
 
-    Used in notebooks 03 (onset templates) and 04.
+    Notebooks: 03, 04 (onset templates, through :func:`build_constraints`).
     """
-    return np.ones(_positive_int(K, "K"))
-
-
-REQUIRED_COLUMNS = ("Start", "Duration", "Pitch")
+    return np.ones(check_positive_int(K, "K"))
 
 
 def check_notes(notes, by: str | None = "Instrument"):
-    """Check that ``notes`` is a usable note table and return a clean copy.
+    """The note table as the constraint builders need it: valid and not empty.
 
-    The full reader/validator is :func:`nmfedu.score.validate`; this checks only
-    what the constraint builders need: a :class:`pandas.DataFrame` with finite
-    ``Start`` ≥ 0, ``Duration`` ≥ 0, integer ``Pitch`` in 0 … 127 and, unless
-    ``by`` is None, a group column ``by`` without missing values (converted to
-    str). Errors name the parameter and the offending row numbers.
+    :func:`nmfedu.score.validate` (the one note-table validator) with the group
+    column ``by`` (None: no group column), the rows kept in their order (the
+    groups are ordered by first appearance), and at least one note.
 
-    Used by :func:`build_constraints`, :func:`nmfedu.separation.separate`.
+    Notebooks: 03, 04, 07 (through :func:`build_constraints`); also
+    :func:`nmfedu.separation.separate`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_notes(pd.DataFrame({"Start": [0.0], "Duration": [0.5], "Pitch": [60]}), by=None)
+       Start  Duration  Pitch
+    0    0.0       0.5     60
     """
-    import pandas as pd
+    from .score import validate
 
-    if not isinstance(notes, pd.DataFrame):
-        raise ValueError(f"notes must be a pandas DataFrame note table (see nmfedu.score), "
-                         f"got {type(notes).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in notes.columns]
-    if missing:
-        raise ValueError(f"notes is missing column(s) {missing}; expected at least "
-                         f"{list(REQUIRED_COLUMNS)}, got {list(notes.columns)}")
-    if by is not None and by not in notes.columns:
-        raise ValueError(f"by={by!r} is not a column of notes; columns are {list(notes.columns)}")
-    if len(notes) == 0:
-        raise ValueError("notes is empty: expected at least one note")
-    out = notes.copy()
-    for col in REQUIRED_COLUMNS:
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = ~np.isfinite(values.to_numpy(dtype=float))
-        if col == "Pitch":
-            v = values.to_numpy(dtype=float)
-            bad |= np.isfinite(v) & ((v < 0) | (v > 127) | (v != np.round(v)))
-        else:
-            bad |= values.to_numpy(dtype=float) < 0
-        if bad.any():
-            rows = [int(i) for i in np.flatnonzero(bad)[:5]]
-            what = "an integer 0..127" if col == "Pitch" else "a finite number >= 0"
-            raise ValueError(f"notes column {col!r} must be {what} in every row; bad row(s) "
-                             f"(0-based) {rows}")
-        out[col] = values.astype(int) if col == "Pitch" else values.astype(float)
-    if by is not None:
-        isnull = out[by].isna().to_numpy()
-        if isnull.any():
-            rows = [int(i) for i in np.flatnonzero(isnull)[:5]]
-            raise ValueError(f"notes column by={by!r} has missing group labels in row(s) {rows}")
-        out[by] = out[by].astype(str)
-    return out.reset_index(drop=True)
+    out = validate(notes, group=by, sort=False, group_param="by")
+    if len(out) == 0:
+        raise ValueError("notes must contain at least one note, got an empty table")
+    return out
 
 
 def _frame_range(t0, t1, N, frame_res):
@@ -306,13 +270,14 @@ def activation_constraints(notes, pitches, N: int, frame_res: float = HOP_LENGTH
     -------
     H : ndarray, shape (len(pitches), N) of 0.0/1.0
 
-    Used in notebooks 03 (activation constraints), 04 and 07 (``M_H``).
+    Notebooks: 03 (activation constraints); 04 and 07 (``M_H``) through
+    :func:`build_constraints`.
     """
     notes = check_notes(notes, by=None)
-    N = _positive_int(N, "N")
-    frame_res = _positive(frame_res, "frame_res")
-    onset_tol = _positive(onset_tol, "onset_tol", allow_zero=True)
-    offset_tol = _positive(offset_tol, "offset_tol", allow_zero=True)
+    N = check_positive_int(N, "N")
+    frame_res = check_number(frame_res, "frame_res")
+    onset_tol = check_number(onset_tol, "onset_tol", allow_zero=True)
+    offset_tol = check_number(offset_tol, "offset_tol", allow_zero=True)
     H, skipped = _regions(notes, pitches, N, frame_res, onset_tol, offset_tol, True)
     if skipped:
         warnings.warn(f"{skipped} note(s) lie after the last frame (N={N}) and were ignored",
@@ -326,15 +291,41 @@ def onset_constraints(notes, pitches, N: int, frame_res: float = HOP_LENGTH / SR
     ``[Start − before, Start + after]`` of every note of the row's pitch.
 
     Same parameters and result as :func:`activation_constraints`; ``before``
-    and ``after`` are in seconds. Used in notebooks 03 (onset templates) and 04.
+    and ``after`` are in seconds.
+
+    Notebooks: 03, 04 (onset templates, through :func:`build_constraints`).
     """
     notes = check_notes(notes, by=None)
-    N = _positive_int(N, "N")
-    frame_res = _positive(frame_res, "frame_res")
-    before = _positive(before, "before", allow_zero=True)
-    after = _positive(after, "after", allow_zero=True)
+    N = check_positive_int(N, "N")
+    frame_res = check_number(frame_res, "frame_res")
+    before = check_number(before, "before", allow_zero=True)
+    after = check_number(after, "after", allow_zero=True)
     H, _ = _regions(notes, pitches, N, frame_res, before, after, False)
     return H
+
+
+def _group_columns(sub, group, N, frame_res, template, pitch_tol, onset_window, onset_shape):
+    """The columns of :func:`build_constraints` for the notes ``sub`` of one group: one pitch
+    column per pitch (pitch before onset), then, with ``onset_window``, one onset column each.
+
+    Returns the templates, the activation regions, the label rows and the number of notes
+    that start after the last frame.
+    """
+    pitches = np.unique(sub["Pitch"].to_numpy(int))
+    Hp, skipped = _regions(sub, pitches, N, frame_res, *pitch_tol, True)
+    cols = [harmonic_template(p, **template) for p in pitches]
+    regions = list(Hp)
+    labels = [(int(p), "pitch", group) for p in pitches]
+    if onset_window is not None:
+        Ho, _ = _regions(sub, pitches, N, frame_res, *onset_window, False)
+        for r, p in enumerate(pitches):
+            if onset_shape == "harmonic":
+                cols.append(harmonic_template(p, **{**template, "decay": 0.0}))
+            else:
+                cols.append(onset_template(template["K"]))
+            regions.append(Ho[r])
+            labels.append((int(p), "onset", group))
+    return cols, regions, labels, skipped
 
 
 def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", sr: float = SR,
@@ -397,7 +388,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         R rows with columns ``pitch`` (int), ``kind`` (``"pitch"``/``"onset"``),
         ``group`` (str).
 
-    Used in notebooks 03, 04 (score-informed separation) and 07 (NAE).
+    Notebooks: 03, 04 (score-informed separation), 07 (NAE).
 
     Examples
     --------
@@ -411,48 +402,37 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
     import pandas as pd
 
     notes = check_notes(notes, by=by)
-    K = _positive_int(K, "K")
-    N = _positive_int(N, "N")
-    sr = _positive(sr, "sr")
-    hop_length = _positive_int(hop_length, "hop_length")
+    K = check_positive_int(K, "K")
+    N = check_positive_int(N, "N")
+    sr = check_number(sr, "sr")
+    hop_length = check_positive_int(hop_length, "hop_length")
     if K < 2 and freq_res is None:
         raise ValueError(f"K must be >= 2 to derive freq_res, got {K}")
-    freq_res = sr / (2 * (K - 1)) if freq_res is None else _positive(freq_res, "freq_res")
+    freq_res = sr / (2 * (K - 1)) if freq_res is None else check_number(freq_res, "freq_res")
     frame_res = hop_length / sr
-    if onset_shape not in ("flat", "harmonic"):
-        raise ValueError(f"onset_shape must be 'flat' or 'harmonic', got {onset_shape!r}")
+    check_choice(onset_shape, "onset_shape", ("flat", "harmonic"))
+    onset_tol = check_number(onset_tol, "onset_tol", allow_zero=True)
+    offset_tol = check_number(offset_tol, "offset_tol", allow_zero=True)
+    onset_before = check_number(onset_before, "onset_before", allow_zero=True)
+    onset_after = check_number(onset_after, "onset_after", allow_zero=True)
     if by is None:
         groups = ["all"]
         group_of = np.array(["all"] * len(notes), dtype=object)
     else:
         group_of = notes[by].to_numpy(dtype=object)
         groups = list(dict.fromkeys(group_of))
+    template = dict(K=K, freq_res=freq_res, n_harmonics=n_harmonics, tolerance=tolerance,
+                    decay=decay, min_width=min_width)
     W_cols, H_rows, rows = [], [], []
     last_frame_skipped = 0
     for g in groups:
-        sub = notes[group_of == g]
-        pitches = np.unique(sub["Pitch"].to_numpy(int))
-        Hp, skipped = _regions(sub, pitches, N, frame_res, _positive(onset_tol, "onset_tol", True),
-                               _positive(offset_tol, "offset_tol", True), True)
+        cols, regions, labels, skipped = _group_columns(
+            notes[group_of == g], str(g), N, frame_res, template, (onset_tol, offset_tol),
+            (onset_before, onset_after) if onset_templates else None, onset_shape)
+        W_cols += cols
+        H_rows += regions
+        rows += labels
         last_frame_skipped += skipped
-        for r, p in enumerate(pitches):
-            W_cols.append(harmonic_template(p, K=K, freq_res=freq_res, n_harmonics=n_harmonics,
-                                            tolerance=tolerance, decay=decay,
-                                            min_width=min_width))
-            H_rows.append(Hp[r])
-            rows.append((int(p), "pitch", str(g)))
-        if onset_templates:
-            Ho, _ = _regions(sub, pitches, N, frame_res, _positive(onset_before, "onset_before", True),
-                             _positive(onset_after, "onset_after", True), False)
-            for r, p in enumerate(pitches):
-                if onset_shape == "harmonic":
-                    W_cols.append(harmonic_template(p, K=K, freq_res=freq_res,
-                                                    n_harmonics=n_harmonics, tolerance=tolerance,
-                                                    decay=0.0, min_width=min_width))
-                else:
-                    W_cols.append(onset_template(K))
-                H_rows.append(Ho[r])
-                rows.append((int(p), "onset", str(g)))
     if last_frame_skipped:
         warnings.warn(f"{last_frame_skipped} note(s) start after the last frame (N={N}) and have "
                       f"no activation region", stacklevel=2)
@@ -497,7 +477,7 @@ def decay_segments(notes, labels, N: int, *, by: str | None = "Instrument", sr: 
     ndarray of int, shape (S, 3)
         Rows ``(r, start, stop)``; see :func:`project_decay`.
 
-    Used by :func:`nmfedu.separation.separate` (``decay_after``).
+    Notebooks: 04 (through :func:`nmfedu.separation.separate`'s ``decay_after``).
 
     Examples
     --------
@@ -509,9 +489,9 @@ def decay_segments(notes, labels, N: int, *, by: str | None = "Instrument", sr: 
     [[0, 2, 21], [0, 24, 40]]
     """
     notes = check_notes(notes, by=by)
-    N = _positive_int(N, "N")
-    frame_res = _positive_int(hop_length, "hop_length") / _positive(sr, "sr")
-    shift = int(np.rint(_positive(after, "after", allow_zero=True) / frame_res))
+    N = check_positive_int(N, "N")
+    frame_res = check_positive_int(hop_length, "hop_length") / check_number(sr, "sr")
+    shift = int(np.rint(check_number(after, "after", allow_zero=True) / frame_res))
     starts = notes["Start"].to_numpy(float)
     pitch = notes["Pitch"].to_numpy(int)
     group = notes[by].astype(str).to_numpy() if by is not None else None
@@ -534,7 +514,7 @@ def project_decay(H, segments):
     """Make ``H`` non-increasing inside every segment, in place: ``H[r, a:b]``
     becomes its running minimum (zeros stay zeros). Returns ``H``.
 
-    Used by :func:`nmfedu.separation.separate` after every NMF iteration.
+    Notebooks: 04 (through :func:`nmfedu.separation.separate`, after every NMF iteration).
 
     Examples
     --------

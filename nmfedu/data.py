@@ -14,7 +14,7 @@ only soundfile, numpy and pandas.
 - ``chopin_mazurka`` (hard): both hands play the same pitches (B#3, C#4, A#3) in turn;
 - ``joplin_rag`` (moderate): stride left hand, syncopated right-hand chords.
 
-Used by: notebooks 01–08 (``load(TOY)`` in 01–02, ``load(DEFAULT_PIECE)`` in 04 and 07).
+Notebooks: 00–04, 06–08 (``load(TOY)`` in 01–03 and 06, ``load(DEFAULT_PIECE)`` in 04, 07, 08).
 
 Examples
 --------
@@ -35,8 +35,8 @@ import pandas as pd
 
 from . import score as _score
 
-__all__ = ["Piece", "names", "load", "data_dir", "catalog", "DEFAULT_PIECE", "TOY", "EASY",
-           "SHARED_PITCHES"]
+__all__ = ["Piece", "names", "load", "load_spectrogram", "data_dir", "catalog", "DEFAULT_PIECE",
+           "TOY", "EASY", "SHARED_PITCHES"]
 
 TOY = "toy"
 #: The piece the separation notebooks (04, 07) use: moderate difficulty, the left hand
@@ -52,7 +52,10 @@ _ENV = "NMFEDU_DATA"
 
 def data_dir() -> Path:
     """The folder with the bundled data: ``$NMFEDU_DATA`` if set, else the repository's
-    ``data/`` next to the ``nmfedu`` package (the package is installed editable)."""
+    ``data/`` next to the ``nmfedu`` package (the package is installed editable).
+
+    Notebooks: 00–04, 06–08 (through :func:`load`).
+    """
     env = os.environ.get(_ENV)
     d = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
     if not (d / "pieces.json").is_file():
@@ -63,7 +66,10 @@ def data_dir() -> Path:
 
 
 def catalog() -> dict:
-    """Metadata of every bundled piece (the content of ``data/pieces.json``)."""
+    """Metadata of every bundled piece (the content of ``data/pieces.json``).
+
+    Notebooks: 00 (through :func:`names`), 04.
+    """
     with open(data_dir() / "pieces.json", encoding="utf-8") as f:
         return json.load(f)
 
@@ -71,7 +77,7 @@ def catalog() -> dict:
 def names() -> list[str]:
     """Names of the bundled pieces, toy set first, e.g. ``['toy', 'mozart_sonata', ...]``.
 
-    Used by: notebook 00 (index), 04 (pick another piece), tests.
+    Notebooks: 00 (index), 04 (pick another piece).
     """
     return list(catalog())
 
@@ -79,6 +85,8 @@ def names() -> list[str]:
 @dataclass
 class Piece:
     """One bundled piece: audio, score, ground-truth stems and where they came from.
+
+    Notebooks: 00–04, 06–08.
 
     Attributes
     ----------
@@ -177,7 +185,7 @@ def load(name: str = DEFAULT_PIECE) -> Piece:
     FileNotFoundError
         If the data folder or one of its files is missing.
 
-    Used by: notebooks 01–08.
+    Notebooks: 00–04, 06–08.
 
     Examples
     --------
@@ -208,6 +216,30 @@ def load(name: str = DEFAULT_PIECE) -> Piece:
                  description=meta.get("description", ""), difficulty=meta.get("difficulty", ""),
                  shared_pitches=list(meta.get("shared_pitches", [])), bars=bars,
                  licence=meta.get("licence", ""), meta=meta)
+
+
+def load_spectrogram(name: str = DEFAULT_PIECE, *, bins: int | None = None,
+                     frames: int | None = None):
+    """A bundled piece as a spectrogram: ``(V, X, piece)``, the one loader of the demos.
+
+    ``X`` is the complex STFT of the whole mix (:func:`nmfedu.spectrogram.stft`, for
+    resynthesis), ``V = |X|`` cut to its first ``bins`` frequency bins and ``frames`` frames
+    (None: all) as a C-contiguous array, ``piece`` the :class:`Piece` (notes, stems, sr).
+
+    Notebooks: 02, 03, 06, 07, 08 (through their demos).
+
+    Examples
+    --------
+    >>> V, X, piece = load_spectrogram(TOY, bins=256)
+    >>> V.shape[0], X.shape[0], V.shape[1] == X.shape[1]
+    (256, 1025, True)
+    """
+    from . import spectrogram
+
+    piece = load(name)
+    X = spectrogram.stft(piece.x)
+    V = np.ascontiguousarray(np.abs(X)[:bins, :frames])
+    return V, X, piece
 
 
 def onset_rise(x, sr: int, notes, tolerance: float = 0.05, n_fft: int = 2048, hop: int = 64,
@@ -243,7 +275,7 @@ def onset_rise(x, sr: int, notes, tolerance: float = 0.05, n_fft: int = 2048, ho
     ndarray of float, shape (n_notes,)
         One rise per row of ``notes`` (in their order).
 
-    Used by: ``tests/test_data.py`` and ``scripts/make_data.py`` (alignment of every bundled
+    Notebooks: none (``tests/test_data.py`` and ``scripts/make_data.py`` check the alignment of every bundled
     score), notebook 01 (how a note's onset looks in the spectrogram).
     """
     import scipy.signal as ss

@@ -10,7 +10,7 @@
   given the true stems: ``M_g = |S_g|^p / Σ_h |S_h|^p`` (``p = 2``: ideal
   ratio mask on power). A score-informed separation is judged by its gap to it.
 
-Used by: notebook 04 (left/right-hand separation, quality table), notebook 07
+Notebooks: 04 (left/right-hand separation, quality table), notebook 07
 (NAE separation) and ``benchmarks/bench_separation_quality.py``.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from ._validation import check_signal
 from .spectrogram import HOP_LENGTH, N_FFT, stft
 
 __all__ = ["bss_eval", "oracle_ratio_mask", "mean_sdr"]
@@ -29,14 +30,7 @@ def _as_signal_dict(d, name):
         raise ValueError(f"{name} must be a non-empty dict group -> mono signal")
     out = {}
     for g, s in d.items():
-        s = np.asarray(s)
-        if s.ndim != 1 or s.size == 0 or not np.issubdtype(s.dtype, np.number):
-            raise ValueError(f"{name}[{g!r}] must be a non-empty 1-D numeric signal, got shape "
-                             f"{s.shape}")
-        s = s.astype(np.float64)
-        if not np.all(np.isfinite(s)):
-            raise ValueError(f"{name}[{g!r}] contains NaN or inf")
-        out[str(g)] = s
+        out[str(g)] = check_signal(s, f"{name}[{g!r}]", dtype=np.float64)
     return out
 
 
@@ -75,7 +69,7 @@ def bss_eval(references, estimates, *, sr: float | None = None, estimates_sr: fl
         Different groups, lengths differing by more than 1 %, a silent
         reference or estimate (BSS Eval is undefined for it), a rate mismatch.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 04, 07.
 
     Examples
     --------
@@ -119,7 +113,10 @@ def bss_eval(references, estimates, *, sr: float | None = None, estimates_sr: fl
 
 
 def mean_sdr(table):
-    """Mean SDR over groups of a :func:`bss_eval` result (DataFrame or dict)."""
+    """Mean SDR over groups of a :func:`bss_eval` result (DataFrame or dict).
+
+    Notebooks: 04 (exercises).
+    """
     if hasattr(table, "columns"):
         return float(table["SDR"].mean())
     return float(np.mean([row["SDR"] for row in table.values()]))
@@ -150,7 +147,7 @@ def oracle_ratio_mask(stems, mixture=None, *, n_fft: int = N_FFT, hop_length: in
     -------
     dict group -> ndarray (L,)  (and the masks if ``return_masks``)
 
-    Used in notebooks 04 and 07 and the quality benchmark.
+    Notebooks: 04, 07 (and ``benchmarks/bench_separation_quality.py``).
     """
     from .separation import apply_masks, masks, resynthesize
 

@@ -23,10 +23,13 @@ Conventions used throughout (notebooks 01, 02, 03, 04 and 08 rely on them):
 Public functions: :func:`nmf`, :func:`nmf_gd`, :func:`loss`, :func:`gradient_H`,
 :func:`gradient_W`, :func:`init_random`, :func:`mu_learning_rate_H`,
 :func:`mu_learning_rate_W`; the result type :class:`NMFResult`.
+
+Notebooks: 01, 02, 03, 04, 08.
 """
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -34,12 +37,15 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._validation import (
+    check_callback,
+    check_choice,
     check_dtype,
-    check_factor,
+    check_matrix,
     check_n_iter,
-    check_nonnegative_matrix,
+    check_number,
     check_positive_int,
     check_rank,
+    check_rng,
     check_tol,
 )
 
@@ -69,6 +75,8 @@ _BETAS = {
 class NMFResult:
     """Result of :func:`nmf` or :func:`nmf_gd`.
 
+    Notebooks: 01, 02, 03, 04, 08.
+
     Attributes
     ----------
     W : ndarray, shape (K, R)
@@ -96,8 +104,8 @@ class NMFResult:
         Frobenius norms ‖W⁽ℓ⁾ − W⁽ℓ⁻¹⁾‖ and ‖H⁽ℓ⁾ − H⁽ℓ⁻¹⁾‖ per iteration
         (absolute, whatever ``relative_tol`` says); None when ``tol == 0``
         (they are then not computed).
-    time : float
-        Wall time of the iterations in seconds.
+    runtime : float
+        Wall time of the iterations in seconds (as :attr:`nmfedu.nae.NAEResult.runtime`).
     n_negative : ndarray, shape (n_iter, 2) or None
         :func:`nmf_gd` only: how many entries of W and of H were negative
         right after each gradient step (before any projection).
@@ -115,7 +123,7 @@ class NMFResult:
     beta: str = "frobenius"
     stop_reason: str = "n_iter"
     changes: Optional[np.ndarray] = None
-    time: float = 0.0
+    runtime: float = 0.0
     n_negative: Optional[np.ndarray] = None
     diverged: bool = False
 
@@ -133,7 +141,7 @@ class NMFResult:
 def _check_beta(beta):
     key = beta.lower() if isinstance(beta, str) else None
     if key not in _BETAS:
-        raise ValueError(f"beta must be 'frobenius' or 'kl', got {beta!r}")
+        check_choice(beta, "beta", ("frobenius", "kl"))
     return _BETAS[key]
 
 
@@ -145,10 +153,7 @@ def _default_loss_every(beta):
 def _eps_for(dtype, eps):
     if eps is None:
         return float(np.finfo(dtype).eps)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(eps) or eps <= 0:
-        raise ValueError(f"eps must be a finite number > 0 (or None for the dtype's machine epsilon), got {eps!r}")
-    return float(eps)
+    return check_number(eps, "eps")
 
 
 def _dot(a, b):
@@ -167,25 +172,28 @@ def _norm(a):
     return math.sqrt(max(float(np.dot(a, a)), 0.0))
 
 
-def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
-    """Random nonnegative initial factors ``W0`` (K × R) and ``H0`` (R × N).
+def init_random(V, R, seed=None, dtype=None, scale=None):
+    """Random nonnegative initial factors ``W0`` (K × R) and ``H0`` (R × N) for ``V`` (K × N).
 
     Entries are uniform on [0, c) with c = 2·sqrt(scale / R), so that the
-    expected value of every entry of ``W0 @ H0`` is ``scale``; :func:`nmf`
-    passes ``scale = mean(V)`` so the initial model has the right level.
+    expected value of every entry of ``W0 @ H0`` is ``scale`` — by default the
+    mean of ``V``, so the initial model has the right level. The signature is
+    the one of :func:`nmfedu.nae.init_random`: the data first, then the rank.
 
-    Used by notebooks 01, 02 and 08 (and by :func:`nmf` when no W0/H0 is given).
+    Notebooks: 01, 02, 03 (and :func:`nmf` when no W0/H0 is given).
 
     Parameters
     ----------
-    K, N, R : int
-        Number of frequency bins, frames and the rank (each ≥ 1).
+    V : array_like, shape (K, N)
+        The nonnegative data; only its shape and (for ``scale=None``) its mean are used.
+    R : int
+        The rank (≥ 1).
     seed : int, numpy.random.Generator or None
         Seed for :func:`numpy.random.default_rng`; W0 is drawn before H0.
     dtype : None, float32 or float64
         None means float64.
-    scale : float
-        Target mean of ``W0 @ H0`` (> 0).
+    scale : float, optional
+        Target mean of ``W0 @ H0`` (> 0); default ``mean(V)`` (1 if that is 0).
 
     Returns
     -------
@@ -193,18 +201,23 @@ def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
 
     Examples
     --------
-    >>> W0, H0 = init_random(4, 5, 2, seed=0)
+    >>> import numpy as np
+    >>> W0, H0 = init_random(np.ones((4, 5)), 2, seed=0)
     >>> W0.shape, H0.shape
     ((4, 2), (2, 5))
     """
-    K = check_positive_int(K, "K")
-    N = check_positive_int(N, "N")
+    if isinstance(V, numbers.Integral):
+        raise ValueError(f"V must be the data matrix (K x N), got the integer {V!r}; "
+                         f"init_random(K, N, R) is now init_random(V, R)")
+    V = check_matrix(V, "V", dtype=None)
+    K, N = V.shape
     R = check_rank(R)
     dt = check_dtype(dtype)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if scale is None:
+        mean = float(V.mean(dtype=np.float64))
+        scale = mean if mean > 0 else 1.0
+    scale = check_number(scale, "scale")
+    rng = check_rng(seed)
     c = 2.0 * math.sqrt(float(scale) / R)
     W0 = (rng.random((K, R)) * c).astype(dt, copy=False)
     H0 = (rng.random((R, N)) * c).astype(dt, copy=False)
@@ -213,32 +226,39 @@ def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
 
 def _prepare(V, R, W0, H0, seed, dtype):
     dt = check_dtype(dtype)
-    V = check_nonnegative_matrix(V, "V", dtype=dt)
+    V = check_matrix(V, "V", dtype=dt)
     R = check_rank(R)
     K, N = V.shape
     if W0 is None or H0 is None:
-        mean = float(V.mean(dtype=np.float64))
-        Wr, Hr = init_random(K, N, R, seed=seed, dtype=dt, scale=mean if mean > 0 else 1.0)
-    W = check_factor(W0, (K, R), "W0", dtype=dt) if W0 is not None else Wr
-    H = check_factor(H0, (R, N), "H0", dtype=dt) if H0 is not None else Hr
+        Wr, Hr = init_random(V, R, seed=seed, dtype=dt)
+    W = check_matrix(W0, "W0", dtype=dt, shape=(K, R), copy=True) if W0 is not None else Wr
+    H = check_matrix(H0, "H0", dtype=dt, shape=(R, N), copy=True) if H0 is not None else Hr
     return V, R, W, H, dt
 
 
-def inner_iterations(K, N, R, alpha=0.5):
+def inner_iterations(K, N, R, accel=0.5):
     """Gillis–Glineur numbers of inner updates for H and for W.
 
     The cost of one outer computation (WᵀV and WᵀW for H; VHᵀ and HHᵀ for W)
     relative to one inner update gives ρ_H = 1 + (KN + KR)/(NR + N) and
     ρ_W = 1 + (KN + NR)/(KR + K); the maximal numbers of inner updates are
-    ⌊1 + α ρ⌋. Used by :func:`nmf` with ``method="accelerated"`` (notebook 02).
+    ⌊1 + accel · ρ⌋ (``accel`` is Gillis & Glineur's α, renamed because a
+    scikit-learn user reads ``alpha`` as a regularisation weight).
+
+    Notebooks: 02 (through :func:`nmf` with ``method="accelerated"``).
 
     Returns
     -------
     (inner_H, inner_W) : tuple of int
+
+    Examples
+    --------
+    >>> inner_iterations(1025, 2900, 88)
+    (7, 19)
     """
     rho_H = 1.0 + (K * N + K * R) / (N * R + N)
     rho_W = 1.0 + (K * N + N * R) / (K * R + K)
-    return int(1 + alpha * rho_H), int(1 + alpha * rho_W)
+    return int(1 + accel * rho_H), int(1 + accel * rho_W)
 
 
 # --------------------------------------------------------------------------- #
@@ -247,7 +267,7 @@ def inner_iterations(K, N, R, alpha=0.5):
 def _check_triplet(V, W, H):
     V = np.asarray(V)
     dt = np.float32 if V.dtype == np.float32 else np.float64
-    V = check_nonnegative_matrix(V, "V", dtype=dt)
+    V = check_matrix(V, "V", dtype=dt)
     W = np.asarray(W)
     H = np.asarray(H)
     if W.ndim != 2 or W.shape[0] != V.shape[0]:
@@ -265,8 +285,9 @@ def loss(V, W, H, beta="frobenius"):
     * ``beta="kl"``: :math:`\sum V\log(V/WH) - V + WH` with 0 log 0 = 0;
       inf where WH = 0 < V.
 
-    Computed directly (one product WH), in float64 accumulation. Used by
-    notebooks 01, 02, 08.
+    Computed directly (one product WH), in float64 accumulation.
+
+    Notebooks: 01, 03 (and 02, 08 through :func:`nmf`'s loss curves).
 
     Parameters
     ----------
@@ -307,7 +328,8 @@ def gradient_H(V, W, H):
 
     Computed in the cheap order (WᵀW)H − WᵀV; shape R × N. The factor 2 is
     included (the seeds' gradient-descent step drops it, see :func:`nmf_gd`).
-    Used by notebooks 01 and 02.
+
+    Notebooks: 01 (the gradient, checked against finite differences).
 
     Examples
     --------
@@ -322,8 +344,9 @@ def gradient_H(V, W, H):
 def gradient_W(V, W, H):
     r"""Gradient of :math:`\|V - WH\|^2` with respect to W: :math:`2(W H H^\top - V H^\top)`.
 
-    Computed as W(HHᵀ) − VHᵀ; shape K × R; factor 2 included. Used by
-    notebooks 01 and 02.
+    Computed as W(HHᵀ) − VHᵀ; shape K × R; factor 2 included.
+
+    Notebooks: 01, 03 (exercise 1).
     """
     V, W, H = _check_triplet(V, W, H)
     return 2.0 * (W @ (H @ H.T) - V @ H.T)
@@ -333,9 +356,11 @@ def mu_learning_rate_H(W, H, V=None, eps=None):
     """The seeds' adaptive learning rate γ = H ⊘ (WᵀWH) for the H step.
 
     With this γ the gradient step of :func:`nmf_gd` equals the multiplicative
-    update of :func:`nmf` (notebooks 01, 02). ``V`` is accepted and ignored so
-    the function can be passed as ``lr_H``. Denominators are clamped at ``eps``
-    (default: machine epsilon of H's dtype), as in :func:`nmf`.
+    update of :func:`nmf`. ``V`` is accepted and ignored so the function can be
+    passed as ``lr_H``. Denominators are clamped at ``eps`` (default: machine
+    epsilon of H's dtype), as in :func:`nmf`.
+
+    Notebooks: 02 (which writes γ out; :func:`nmf_gd` accepts this function as ``lr_H``).
     """
     H = np.asarray(H)
     e = _eps_for(H.dtype if H.dtype in (np.float32, np.float64) else np.float64, eps)
@@ -343,7 +368,10 @@ def mu_learning_rate_H(W, H, V=None, eps=None):
 
 
 def mu_learning_rate_W(W, H, V=None, eps=None):
-    """The adaptive learning rate γ = W ⊘ (WHHᵀ) for the W step (notebooks 01, 02)."""
+    """The adaptive learning rate γ = W ⊘ (WHHᵀ) for the W step (notebooks 01, 02).
+
+    Notebooks: 02 (exercise 1).
+    """
     W = np.asarray(W)
     e = _eps_for(W.dtype if W.dtype in (np.float32, np.float64) else np.float64, eps)
     return W / np.maximum(W @ (H @ H.T), e)
@@ -504,51 +532,69 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
 # --------------------------------------------------------------------------- #
 # multiplicative updates: generalized KL divergence
 # --------------------------------------------------------------------------- #
-def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
-    K, N = V.shape
-    R = W_in.shape[1]
-    dt = V.dtype
-    track = stopper.track
-    Vflat = V.ravel()
-    sumV = float(V.sum(dtype=np.float64))
-    # The model is WH + eps: an extra column eps of W times an extra row of ones in H,
-    # so that one product gives WH + eps (no separate pass to avoid division by 0).
-    W_aug = np.empty((K, R + 1), dt)
-    W_aug[:, :R] = W_in
-    W_aug[:, R] = eps
-    H_aug = np.empty((R + 1, N), dt)
-    H_aug[:R] = H_in
-    H_aug[R] = 1
-    W = W_aug[:, :R]                                  # views updated in place
-    H = H_aug[:R]
-    Q = np.empty((K, N), dt)                          # holds WH + eps, then V / (WH + eps)
-    G = np.empty((R, N), dt)
-    P = np.empty((K, R), dt)
-    Hprev = np.empty((R, N), dt) if track else None
-    Wprev = np.empty((K, R), dt) if track else None
-    # the logarithm is taken in row blocks that stay in cache
-    rows = max(1, min(K, (1 << 16) // max(N, 1)))
-    Lbuf = np.empty((rows, N), dt)
-    zero_rows = [np.flatnonzero(Vflat[a * N:min(a + rows, K) * N] == 0) for a in range(0, K, rows)]
+class _KLBuffers:
+    """The in-place buffers of :func:`_nmf_kl` and its two K × N passes (model, loss).
 
-    def compute_Q():
-        np.matmul(W_aug, H_aug, out=Q)
-        np.divide(V, Q, out=Q)
+    The model is WH + eps: an extra column eps of W times an extra row of ones in H,
+    so that one product gives WH + eps (no separate pass to avoid division by 0).
+    ``W`` and ``H`` are views into the augmented factors, updated in place; ``Q`` holds
+    WH + eps, then V / (WH + eps).
+    """
 
-    def kl_value():
+    def __init__(self, V, W_in, H_in, eps, track):
+        K, N = V.shape
+        R = W_in.shape[1]
+        dt = V.dtype
+        self.V, self.eps = V, eps
+        self.sumV = float(V.sum(dtype=np.float64))
+        self.W_aug = np.empty((K, R + 1), dt)
+        self.W_aug[:, :R] = W_in
+        self.W_aug[:, R] = eps
+        self.H_aug = np.empty((R + 1, N), dt)
+        self.H_aug[:R] = H_in
+        self.H_aug[R] = 1
+        self.W = self.W_aug[:, :R]
+        self.H = self.H_aug[:R]
+        self.Q = np.empty((K, N), dt)
+        self.G = np.empty((R, N), dt)
+        self.P = np.empty((K, R), dt)
+        self.Hprev = np.empty((R, N), dt) if track else None
+        self.Wprev = np.empty((K, R), dt) if track else None
+        # the logarithm is taken in row blocks that stay in cache
+        self.rows = rows = max(1, min(K, (1 << 16) // max(N, 1)))
+        self.Lbuf = np.empty((rows, N), dt)
+        Vflat = V.ravel()
+        self.zero_rows = [np.flatnonzero(Vflat[a * N:min(a + rows, K) * N] == 0)
+                          for a in range(0, K, rows)]
+
+    def compute_Q(self):
+        np.matmul(self.W_aug, self.H_aug, out=self.Q)
+        np.divide(self.V, self.Q, out=self.Q)
+
+    def kl_value(self):
         # sum V log(V / (WH + eps)) - sum V + sum (WH + eps), with sum WH = (1^T W)(H 1)
+        V, Q, rows = self.V, self.Q, self.rows
+        K, N = V.shape
         s = 0.0
         for b, a in enumerate(range(0, K, rows)):
             e = min(a + rows, K)
-            L = Lbuf[:e - a]
+            L = self.Lbuf[:e - a]
             np.log(Q[a:e], out=L)
-            z = zero_rows[b]
+            z = self.zero_rows[b]
             if z.size:
                 L.ravel()[z] = 0.0
             s += _dot(V[a:e], L)
-        sWH = float(np.dot(W.sum(axis=0, dtype=np.float64), H.sum(axis=1, dtype=np.float64)))
-        return max(s - sumV + sWH + eps * K * N, 0.0)
+        sWH = float(np.dot(self.W.sum(axis=0, dtype=np.float64),
+                           self.H.sum(axis=1, dtype=np.float64)))
+        return max(s - self.sumV + sWH + self.eps * K * N, 0.0)
 
+
+def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
+    dt = V.dtype
+    track = stopper.track
+    buf = _KLBuffers(V, W_in, H_in, eps, track)
+    W, H, Q, G, P, Hprev, Wprev = buf.W, buf.H, buf.Q, buf.G, buf.P, buf.Hprev, buf.Wprev
+    compute_Q, kl_value = buf.compute_Q, buf.kl_value
     nW = _norm(W) if (track and stopper.relative) else 0.0
     nH = _norm(H) if (track and stopper.relative) else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -601,7 +647,7 @@ def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
 # --------------------------------------------------------------------------- #
 def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=False,
         fix_H=False, seed=None, dtype=None, callback=None, *, relative_tol=False,
-        method="mu", inner=None, inner_delta=0.1, alpha=0.5, loss_every=None, eps=None):
+        method="mu", inner=None, inner_delta=0.1, accel=0.5, loss_every=None, eps=None):
     r"""NMF V ≈ WH by the Lee–Seung multiplicative updates of the seed lecture.
 
     Each iteration ℓ applies, in this order (the seeds' algorithm box),
@@ -625,7 +671,7 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     factor instead. ``tol=0`` runs exactly ``n_iter`` iterations (and skips
     computing the changes).
 
-    Used by notebooks 02 (multiplicative update), 03 (constrained NMF),
+    Notebooks: 02 (multiplicative update), 03 (constrained NMF),
     04 (separation) and 08 (loss comparison).
 
     Parameters
@@ -666,9 +712,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         first one; likewise for W with VHᵀ and HHᵀ. Zeros stay zeros.
     inner : int, (int, int) or None
         Maximal inner updates (for H, for W); None: :func:`inner_iterations`
-        with ``alpha``. Ignored for ``method="mu"`` (one update each).
-    inner_delta, alpha : float
-        Parameters of the accelerated method (see above).
+        with ``accel``. Ignored for ``method="mu"`` (one update each).
+    inner_delta, accel : float
+        Parameters of the accelerated method (see above); ``accel`` is Gillis &
+        Glineur's α (not a regularisation weight as in scikit-learn).
     loss_every : int or None
         Record the loss every ``loss_every`` iterations (and always after the
         last one; every iteration when a callback is given). None: 1 for
@@ -711,12 +758,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     tol = check_tol(tol)
     loss_every = _default_loss_every(b) if loss_every is None else \
         check_positive_int(loss_every, "loss_every")
-    if method not in ("mu", "accelerated"):
-        raise ValueError(f"method must be 'mu' or 'accelerated', got {method!r}")
+    check_choice(method, "method", ("mu", "accelerated"))
     if method == "accelerated" and b != "frobenius":
         raise ValueError("method='accelerated' needs beta='frobenius' (KL has no cheap inner update)")
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    check_callback(callback)
     if not isinstance(inner_delta, (int, float)) or not 0 <= inner_delta < 1:
         raise ValueError(f"inner_delta must be a number in [0, 1), got {inner_delta!r}")
     V, R, W, H, dt = _prepare(V, R, W0, H0, seed, dtype)
@@ -725,9 +770,8 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     inner_H = inner_W = 1
     if method == "accelerated":
         if inner is None:
-            if not isinstance(alpha, (int, float)) or alpha < 0:
-                raise ValueError(f"alpha must be a number >= 0, got {alpha!r}")
-            inner_H, inner_W = inner_iterations(K, N, R, alpha)
+            accel = check_number(accel, "accel", allow_zero=True)
+            inner_H, inner_W = inner_iterations(K, N, R, accel)
         elif isinstance(inner, tuple):
             if len(inner) != 2:
                 raise ValueError(f"inner must be an int >= 1 or a pair of them, got {inner!r}")
@@ -747,7 +791,7 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         W=W, H=H, loss=np.asarray(stopper.losses, dtype=np.float64), n_iter=stopper.done,
         converged=stopper.reason == "tol", loss_iterations=np.asarray(stopper.loss_its, dtype=int),
         initial_loss=float(initial), beta=b, stop_reason=stopper.reason, changes=changes,
-        time=elapsed)
+        runtime=elapsed)
 
 
 # --------------------------------------------------------------------------- #
@@ -811,10 +855,28 @@ def nmf_gd(V, R, W0=None, H0=None, n_iter=100, lr_H=1e-3, lr_W=None, project=Tru
         ``.loss`` (‖V − WH‖² after each iteration, computed directly),
         ``.n_negative`` (entries of W and H that were negative right after
         each step, before projection), ``.diverged``.
+
+    Notebooks: 01 (learning rates, divergence, negative entries), 02 (the adaptive rate).
+
+    Examples
+    --------
+    With the adaptive learning rates, a gradient step is a multiplicative update:
+
+    >>> import numpy as np
+    >>> V = np.random.default_rng(0).random((6, 8))
+    >>> gd = nmf_gd(V, 2, n_iter=20, lr_H=mu_learning_rate_H, lr_W=mu_learning_rate_W, seed=0)
+    >>> mu = nmf(V, 2, n_iter=20, tol=0, seed=0)
+    >>> bool(np.allclose(gd.W, mu.W) and np.allclose(gd.H, mu.H))
+    True
+
+    A fixed learning rate that is too large diverges (the loss becomes inf or NaN):
+
+    >>> bad = nmf_gd(V, 2, n_iter=200, lr_H=5.0, seed=0)
+    >>> bad.diverged, bad.stop_reason
+    (True, 'diverged')
     """
     n_iter = check_n_iter(n_iter)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    check_callback(callback)
     V, R, W, H, dt = _prepare(V, R, W0, H0, seed, dtype)
     e = _eps_for(dt, eps)
     if lr_W is None:
@@ -871,5 +933,5 @@ def nmf_gd(V, R, W0=None, H0=None, n_iter=100, lr_H=1e-3, lr_W=None, project=Tru
     return NMFResult(
         W=W, H=H, loss=np.asarray(losses, dtype=np.float64), n_iter=it,
         loss_iterations=np.arange(1, it + 1), initial_loss=initial, beta="frobenius",
-        stop_reason=reason, time=time.perf_counter() - t0,
+        stop_reason=reason, runtime=time.perf_counter() - t0,
         n_negative=np.asarray(negs, dtype=int).reshape(-1, 2), diverged=diverged)

@@ -46,7 +46,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from .spectrogram import HOP_LENGTH, N_FFT, SR
+from ._validation import check_number
+from .spectrogram import HOP_LENGTH, N_FFT, SR, log_compress
 
 __all__ = [
     "figure", "CMAP", "SIGNED_CMAP", "GROUP_COLORS", "STYLE", "FIGSIZE", "DECOMPOSITION_FIGSIZE",
@@ -246,7 +247,7 @@ def _display_values(X, meta):
     """The values shown for ``X`` (log compression if the plot asked for it)."""
     X = np.asarray(X, dtype=float)
     if meta["log"]:
-        X = np.log1p(meta["gamma"] * np.maximum(X, 0))
+        X = log_compress(np.maximum(X, 0), meta["log_factor"])
     return X
 
 
@@ -285,7 +286,7 @@ def _annotate(ax, X, meta):
 @_styled
 def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: float | None = SR,
                 hop_length: int = HOP_LENGTH, n_fft: int = N_FFT, log: bool = False,
-                gamma: float = 1.0, fmax: float | None = None, clim=None, cmap=None,
+                log_factor: float = 1.0, fmax: float | None = None, clim=None, cmap=None,
                 colorbar: bool = True, cbar_label: str | None = None, title: str | None = None,
                 xlabel: str | None = None, ylabel: str | None = None, annotate: bool = False,
                 fmt: str = "{:.2g}", signed: bool | None = None, figsize=FIGSIZE):
@@ -307,8 +308,8 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     sr, hop_length, n_fft : number
         STFT parameters giving the time (s) and frequency (Hz) axes; ``sr=None`` for index axes.
     log : bool
-        Show ``log(1 + gamma * X)`` instead of ``X`` (FMP's logarithmic compression).
-    gamma : float
+        Show ``log(1 + log_factor * X)`` instead of ``X`` (FMP's logarithmic compression).
+    log_factor : float
         Compression factor for ``log=True``.
     fmax : float, optional
         Upper frequency limit in Hz (kinds with a frequency axis).
@@ -354,8 +355,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be a 2-D matrix, got shape {X.shape}")
-    if gamma <= 0:
-        raise ValueError(f"gamma must be > 0, got {gamma}")
+    check_number(log_factor, "log_factor")
     if sr is not None and sr <= 0:
         raise ValueError(f"sr must be > 0 or None, got {sr}")
     if ax is None:
@@ -368,7 +368,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
         signed = kind == "matrix" and np.nanmin(X) < 0 if X.size else False
     if kind == "mask" and clim is None:
         clim = (0.0, 1.0)
-    meta = dict(kind=kind, log=log, gamma=gamma, clim=tuple(clim) if clim is not None else None,
+    meta = dict(kind=kind, log=log, log_factor=log_factor, clim=tuple(clim) if clim is not None else None,
                 signed=bool(signed), sr=sr, hop_length=hop_length, n_fft=n_fft, labels=labels,
                 fmax=fmax, annotate=annotate, fmt=fmt)
     shown = _display_values(X, meta)
@@ -389,7 +389,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     if colorbar:
         default = {"mask": "Mask value", "matrix": "Value", "H": "Activation"}.get(kind, "Magnitude")
         if log:
-            default = f"log(1 + {gamma:g}·{default.lower()})"
+            default = f"log(1 + {log_factor:g}·{default.lower()})"
         cbar = fig.colorbar(im, cax=cax, ax=None if cax is not None else ax, pad=0.02)
         cbar.set_label(cbar_label if cbar_label is not None else default)
         meta["cbar"] = cbar
@@ -485,8 +485,8 @@ def plot_matrices(matrices: dict, kind: str = "V", *, ncols: int | None = None,
     fig = _new_figure(figsize or (4.0 * ncols, 3.0 * nrows), fig)
     axs = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     if share_clim and "clim" not in kwargs:
-        shown = [_display_values(M, dict(log=kwargs.get("log", False), gamma=kwargs.get("gamma", 1.0)))
-                 for M in matrices.values()]
+        meta = dict(log=kwargs.get("log", False), log_factor=kwargs.get("log_factor", 1.0))
+        shown = [_display_values(M, meta) for M in matrices.values()]
         kwargs["clim"] = (min(0.0, min(float(np.nanmin(s)) for s in shown)),
                           max(float(np.nanmax(s)) for s in shown))
     axes, images = {}, {}
@@ -500,7 +500,7 @@ def plot_matrices(matrices: dict, kind: str = "V", *, ncols: int | None = None,
 @_styled
 def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
                        hop_length: int = HOP_LENGTH, n_fft: int = N_FFT, fmax: float | None = None,
-                       log: bool = False, gamma: float = 1.0, titles: dict | None = None,
+                       log: bool = False, log_factor: float = 1.0, titles: dict | None = None,
                        loss=None, loss_kwargs: dict | None = None,
                        figsize=DECOMPOSITION_FIGSIZE, fig=None):
     """NMF at a glance: templates W (left), activations H (top), V (bottom right).
@@ -526,7 +526,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
         STFT parameters (``sr=None``: index axes).
     fmax : float, optional
         Upper frequency limit (Hz) of W, V and WH.
-    log, gamma : bool, float
+    log, log_factor : bool, float
         Logarithmic compression of V, W and WH.
     titles : dict, optional
         Panel titles, keys ``'W'``, ``'H'``, ``'V'``, ``'WH'``, ``'loss'``; default the seeds'
@@ -574,7 +574,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
     axV = fig.add_subplot(gs[1, 2])
     axW = fig.add_subplot(gs[1, 0], sharey=axV)
     axH = fig.add_subplot(gs[0, 2], sharex=axV)
-    spectral = dict(fmax=fmax, log=log, gamma=gamma, **common)
+    spectral = dict(fmax=fmax, log=log, log_factor=log_factor, **common)
     _, axes["V"], images["V"] = plot_matrix(V, "V", ax=axV, cax=fig.add_subplot(gs[1, 3]),
                                             title=titles["V"], **spectral)
     _, axes["W"], images["W"] = plot_matrix(W, "W", ax=axW, cax=fig.add_subplot(gs[1, 1]),
@@ -808,7 +808,7 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
 @_styled
 def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HOP_LENGTH,
                                n_fft: int = N_FFT, fmax: float | None = 4000.0, log: bool = True,
-                               gamma: float = 10.0, by: str | None = "Instrument", highlight=None,
+                               log_factor: float = 10.0, by: str | None = "Instrument", highlight=None,
                                n_harmonics: int = 0, figsize=(9.0, 5.6), fig=None):
     """Piano roll above the spectrogram on one time axis (the seed's "piano roll → spectrogram").
 
@@ -818,7 +818,7 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
         Note table (see :func:`plot_piano_roll`).
     V : array_like, shape (K, N)
         Magnitude spectrogram of the same recording.
-    sr, hop_length, n_fft, fmax, log, gamma
+    sr, hop_length, n_fft, fmax, log, log_factor
         As in :func:`plot_matrix` (default: log compression with γ = 10, up to 4 kHz).
     by, highlight
         As in :func:`plot_piano_roll`.
@@ -847,7 +847,7 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
     axR = fig.add_subplot(gs[0, 0], sharex=axV)
     fig.add_subplot(gs[0, 1]).set_axis_off()
     _, _, im = plot_matrix(V, "V", ax=axV, cax=fig.add_subplot(gs[1, 1]), sr=sr,
-                           hop_length=hop_length, n_fft=n_fft, fmax=fmax, log=log, gamma=gamma,
+                           hop_length=hop_length, n_fft=n_fft, fmax=fmax, log=log, log_factor=log_factor,
                            title="Spectrogram")
     plot_piano_roll(notes, by=by, ax=axR, highlight=highlight, title="Piano roll", legend=False)
     axR.set_xlabel("")

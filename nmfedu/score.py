@@ -15,7 +15,7 @@ a header line ``Start;Duration;Pitch;Velocity;Instrument`` and one ``;``-separat
 per note, times in seconds. MIDI files are read with :mod:`pretty_midi`; a track's
 (instrument's) name becomes the ``Instrument`` group.
 
-Used by: notebook 01 (sheet music → piano roll), 03 and 04 (score-informed
+Notebooks: 01 (sheet music → piano roll, via :func:`nmfedu.data.load`), 03 and 04 (score-informed
 constraints and separation), 07 (masks for the nonnegative autoencoder),
 :mod:`nmfedu.data` (every bundled excerpt ships a ``score.csv`` and ``score.mid``),
 :mod:`nmfedu.constraints` and :mod:`nmfedu.separation`.
@@ -41,7 +41,10 @@ __all__ = ["COLUMNS", "SEPARATOR", "empty", "validate", "read_csv", "read_midi",
 
 
 def empty() -> pd.DataFrame:
-    """An empty note table with the right columns and dtypes."""
+    """An empty note table with the right columns and dtypes.
+
+    Notebooks: 01 (through the exercises).
+    """
     return pd.DataFrame({
         "Start": pd.Series([], dtype=float),
         "Duration": pd.Series([], dtype=float),
@@ -83,7 +86,8 @@ def _as_pitch(value, where):
 
 def _as_group(value, where, column):
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        raise ValueError(f"{where}, column {column}: expected a non-empty label, got {value!r}")
+        raise ValueError(f"{where}, column {column}: missing group label, expected a non-empty "
+                         f"label, got {value!r}")
     s = str(value).strip()
     if not s:
         raise ValueError(f"{where}, column {column}: expected a non-empty label, got {value!r}")
@@ -101,27 +105,76 @@ def _sorted_table(rows) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- validate
-def validate(notes, duration: float | None = None, group: str = "Instrument",
-             name: str = "notes") -> pd.DataFrame:
-    """Check a note table and return a clean, sorted copy.
+REQUIRED = ["Start", "Duration", "Pitch"]
+
+
+def _check_duration(duration):
+    if duration is None:
+        return None
+    try:
+        value = float(duration)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"duration must be the audio length in seconds (> 0), got {duration!r}")
+    return value
+
+
+def _check_columns(notes, group, name, group_param):
+    if not isinstance(notes, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame with columns {COLUMNS}, "
+                         f"got {type(notes).__name__}")
+    missing = [c for c in REQUIRED if c not in notes.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s) {missing}; expected {COLUMNS} "
+                         f"(Velocity optional), got {list(notes.columns)}")
+    if group is not None and (not isinstance(group, str) or group not in notes.columns):
+        raise ValueError(f"{group_param}={group!r} is not a column of {name}; expected one of "
+                         f"{list(notes.columns)}")
+
+
+def _clip(df, duration, name):
+    after = df["Start"] >= duration
+    longer = (~after) & (df["Start"] + df["Duration"] > duration)
+    if after.any() or longer.any():
+        warnings.warn(
+            f"{name}: {int(after.sum())} note(s) start at or after the end of the audio "
+            f"({duration:g} s) and were dropped, {int(longer.sum())} note(s) end after it "
+            f"and were shortened", UserWarning, stacklevel=3)
+        df = df.loc[~after].copy()
+        end = np.minimum(df["Start"] + df["Duration"], duration)
+        df["Duration"] = (end - df["Start"]).astype(float)
+    return df
+
+
+def validate(notes, duration: float | None = None, group: str | None = "Instrument",
+             name: str = "notes", *, sort: bool = True, group_param: str = "group") -> pd.DataFrame:
+    """Check a note table and return a clean copy: the one note-table validator of nmfedu.
 
     Parameters
     ----------
     notes : pandas.DataFrame
-        Columns ``Start, Duration, Pitch, Velocity, Instrument`` (extra columns are kept).
+        Columns ``Start, Duration, Pitch`` and the group column; ``Velocity`` is optional
+        (checked when present). Extra columns are kept.
     duration : float, optional
         Length of the audio in seconds. Notes starting at or after it are dropped, notes
         ending after it are shortened; both with a :class:`UserWarning`.
-    group : str
+    group : str or None
         The column that holds the group labels (default ``"Instrument"``); it must exist.
+        None: no group column is required.
     name : str
         What to call the table in messages (e.g. the file name).
+    sort : bool
+        Sort by ``Start`` then ``Pitch`` (default). ``sort=False`` keeps the rows' order
+        (:func:`nmfedu.constraints.check_notes`: groups are ordered by first appearance).
+    group_param : str
+        The name of the caller's group parameter in messages (``"by"`` for the
+        constraint builders).
 
     Returns
     -------
     pandas.DataFrame
-        Same notes with dtypes ``float, float, int, float, str``, sorted by ``Start`` then
-        ``Pitch``, index ``0..n-1``.
+        Same notes with dtypes ``float, float, int, float, str``, index ``0..n-1``.
 
     Raises
     ------
@@ -130,7 +183,8 @@ def validate(notes, duration: float | None = None, group: str = "Instrument",
         row (by index label) and the column, e.g. ``notes row 7, column Pitch: expected an
         integer 0..127, got 130``.
 
-    Used by: notebooks 01, 03, 04, 07 and every loader in :mod:`nmfedu.score` / :mod:`nmfedu.data`.
+    Notebooks: 01, 03, 04, 07 (and every loader in :mod:`nmfedu.score` / :mod:`nmfedu.data`,
+    :func:`nmfedu.constraints.check_notes`).
 
     Examples
     --------
@@ -139,57 +193,39 @@ def validate(notes, duration: float | None = None, group: str = "Instrument",
     ...                    "Velocity": [80, 80], "Instrument": ["right", "left"]})
     >>> validate(df)["Pitch"].tolist()
     [55, 71]
+    >>> validate(df.drop(columns="Velocity"), group=None).columns.tolist()
+    ['Start', 'Duration', 'Pitch', 'Instrument']
     """
-    if not isinstance(notes, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame with columns {COLUMNS}, "
-                         f"got {type(notes).__name__}")
-    missing = [c for c in COLUMNS if c not in notes.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the column(s) {missing}; expected {COLUMNS}, "
-                         f"got {list(notes.columns)}")
-    if not isinstance(group, str) or group not in notes.columns:
-        raise ValueError(f"group must name a column of {name}; expected one of "
-                         f"{list(notes.columns)}, got {group!r}")
-    if duration is not None:
-        given = duration
-        try:
-            duration = float(duration)
-        except (TypeError, ValueError):
-            duration = float("nan")
-        if not math.isfinite(duration) or duration <= 0:
-            raise ValueError(f"duration must be the audio length in seconds (> 0), got {given!r}")
-
+    _check_columns(notes, group, name, group_param)
+    duration = _check_duration(duration)
     df = notes.copy()
-    starts, durs, pitches, vels, groups = [], [], [], [], []
+    has_velocity = "Velocity" in df.columns
+    parsed = {c: [] for c in ["Start", "Duration", "Pitch", "Velocity", "group"]}
     for label, row in zip(df.index, df.itertuples(index=False)):
         where = f"{name} row {label}"
         r = dict(zip(df.columns, row))  # by position: itertuples renames odd column names
-        starts.append(_as_float(r["Start"], where, "Start", minimum=0.0))
-        durs.append(_as_float(r["Duration"], where, "Duration", minimum=0.0, strict=True))
-        pitches.append(_as_pitch(r["Pitch"], where))
-        vels.append(_as_float(r["Velocity"], where, "Velocity", minimum=0.0))
-        groups.append(_as_group(r[group], where, group))
-    df["Start"] = np.asarray(starts, dtype=float)
-    df["Duration"] = np.asarray(durs, dtype=float)
-    df["Pitch"] = np.asarray(pitches, dtype=int)
-    df["Velocity"] = np.asarray(vels, dtype=float)
-    df[group] = pd.Series(groups, index=df.index, dtype=object)
-
+        parsed["Start"].append(_as_float(r["Start"], where, "Start", minimum=0.0))
+        parsed["Duration"].append(_as_float(r["Duration"], where, "Duration", minimum=0.0,
+                                            strict=True))
+        parsed["Pitch"].append(_as_pitch(r["Pitch"], where))
+        if has_velocity:
+            parsed["Velocity"].append(_as_float(r["Velocity"], where, "Velocity", minimum=0.0))
+        if group is not None:
+            parsed["group"].append(_as_group(r[group], where, group))
+    df["Start"] = np.asarray(parsed["Start"], dtype=float)
+    df["Duration"] = np.asarray(parsed["Duration"], dtype=float)
+    df["Pitch"] = np.asarray(parsed["Pitch"], dtype=int)
+    if has_velocity:
+        df["Velocity"] = np.asarray(parsed["Velocity"], dtype=float)
+    if group is not None:
+        df[group] = pd.Series(parsed["group"], index=df.index, dtype=object)
     if duration is not None and len(df):
-        after = df["Start"] >= duration
-        longer = (~after) & (df["Start"] + df["Duration"] > duration)
-        if after.any() or longer.any():
-            warnings.warn(
-                f"{name}: {int(after.sum())} note(s) start at or after the end of the audio "
-                f"({duration:g} s) and were dropped, {int(longer.sum())} note(s) end after it "
-                f"and were shortened", UserWarning, stacklevel=2)
-            df = df.loc[~after].copy()
-            end = np.minimum(df["Start"] + df["Duration"], duration)
-            df["Duration"] = (end - df["Start"]).astype(float)
-
-    ordered = COLUMNS + [c for c in df.columns if c not in COLUMNS]
-    df = df[ordered].sort_values(["Start", "Pitch"], kind="mergesort").reset_index(drop=True)
-    return df
+        df = _clip(df, duration, name)
+    ordered = [c for c in COLUMNS if c in df.columns] + [c for c in df.columns if c not in COLUMNS]
+    df = df[ordered]
+    if sort:
+        df = df.sort_values(["Start", "Pitch"], kind="mergesort")
+    return df.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -226,7 +262,7 @@ def read_csv(path, duration: float | None = None) -> pd.DataFrame:
         ``score.csv row 7 (line 8), column Pitch: expected an integer 0..127, got 'abc'``
         (rows count notes from 1; line 1 is the header).
 
-    Used by: notebooks 01, 03, 04; :func:`nmfedu.data.load`.
+    Notebooks: 01–04, 07 (through :func:`nmfedu.data.load`).
     """
     p = _check_file(path, "note-table CSV")
     with open(p, newline="", encoding="utf-8-sig") as f:
@@ -294,7 +330,7 @@ def write_csv(notes, path, decimals: int = 6) -> Path:
     Path
         The written file.
 
-    Used by: ``scripts/make_data.py`` (every bundled ``score.csv``), notebook 01 (exercise:
+    Notebooks: none directly; ``scripts/make_data.py`` writes every bundled ``score.csv`` (exercise:
     write your own score).
     """
     if not isinstance(decimals, (int, np.integer)) or not 0 <= decimals <= 12:
@@ -337,7 +373,7 @@ def read_midi(path, duration: float | None = None) -> pd.DataFrame:
     pandas.DataFrame
         The validated note table.
 
-    Used by: notebook 01 (reading a score file), :func:`read`.
+    Notebooks: 04 (through :func:`read`, the MIDI score of the command-line run).
     """
     p = _check_file(path, "MIDI")
     import pretty_midi
@@ -363,7 +399,7 @@ def read_midi(path, duration: float | None = None) -> pd.DataFrame:
 def read(path, duration: float | None = None) -> pd.DataFrame:
     """Read a note table from ``.csv`` (FMP format) or ``.mid``/``.midi``, by extension.
 
-    Used by: notebooks 01, 03; :func:`nmfedu.data.load`.
+    Notebooks: 04 (reads the score file of the command-line run).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"path must be a file path (str or Path), got {type(path).__name__}")
@@ -402,7 +438,7 @@ def write_midi(notes, path, tempo: float = 120.0, resolution: int = 480,
     -------
     Path
 
-    Used by: ``scripts/make_data.py`` (``score.mid`` of every bundled excerpt).
+    Notebooks: none (``scripts/make_data.py`` writes ``score.mid`` of every bundled excerpt).
     """
     import pretty_midi
 

@@ -87,8 +87,8 @@ margin on the toy. :func:`nmfedu.constraints.build_constraints` keeps its
 own defaults (no onset templates, ``onset_after=0.1``) for notebooks 03
 and 07.
 
-Used by: notebook 04 (left/right-hand separation), notebook 07 (NAE
-separation reuses :func:`split_activations` … :func:`resynthesize`), and
+Notebooks: 02, 03 (the pipeline steps), 04 (left/right-hand separation), 07 (the NAE
+separation reuses :func:`split_activations` … :func:`resynthesize`); also
 ``python -m nmfedu separate`` (:mod:`nmfedu.cli`).
 """
 from __future__ import annotations
@@ -100,7 +100,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import constraints as _c
-from .spectrogram import HOP_LENGTH, N_FFT, istft, stft
+from ._validation import check_signal
+from .spectrogram import HOP_LENGTH, N_FFT, istft, log_compress, stft
 
 __all__ = [
     "SEPARATION_DEFAULTS",
@@ -158,7 +159,7 @@ def split_activations(H, labels, by: str = "group", shares=None):
         ``H_g`` equals ``H`` on the rows owned by ``g`` and is 0 elsewhere (or
         ``shares[g] * H``), so ``Σ_g H_g = H`` and ``W @ H_g`` is g's model.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 03, 04; 07 through :func:`nmfedu.nae.separate`.
 
     Examples
     --------
@@ -215,7 +216,7 @@ def proportional_shares(notes, labels, N: int, *, by: str = "Instrument", sr: fl
     -------
     dict group -> ndarray (R, N)
 
-    Used in notebook 04 (comparison of the two ownership rules).
+    Notebooks: 04 (comparison of the two ownership rules, through :func:`separate`).
     """
     notes = _c.check_notes(notes, by=by)
     pitches = labels["pitch"].to_numpy(int)
@@ -251,7 +252,7 @@ def model_spectrograms(W, H_parts):
     -------
     dict group -> ndarray (K, N)
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04; 07 through :func:`nmfedu.nae.separate`.
     """
     W = np.asarray(W, dtype=float)
     if W.ndim != 2:
@@ -292,7 +293,7 @@ def masks(models, exponent: float = SEPARATION_DEFAULTS["mask_exponent"], eps: f
     -----
     The ratio is computed on ``V_g / max_h V_h`` so the power cannot underflow.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04; 07 through :func:`nmfedu.nae.separate`.
 
     Examples
     --------
@@ -326,7 +327,7 @@ def masks(models, exponent: float = SEPARATION_DEFAULTS["mask_exponent"], eps: f
 def apply_masks(X, mask_dict):
     """Masked complex STFTs ``X_g = M_g ⊙ X`` (the mixture's phase is kept).
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04; 07 through :func:`nmfedu.nae.separate`.
     """
     X = np.asarray(X)
     if X.ndim != 2:
@@ -346,7 +347,7 @@ def resynthesize(X_parts, length: int | None = None, n_fft: int = N_FFT,
                  hop_length: int = HOP_LENGTH):
     """Inverse STFT of every masked STFT: dict group -> signal of ``length`` samples.
 
-    Used in notebooks 04 and 07.
+    Notebooks: 02, 03, 04, 08; 07 through :func:`nmfedu.nae.separate`.
     """
     if not isinstance(X_parts, dict) or not X_parts:
         raise ValueError("X_parts must be a non-empty dict group -> complex STFT")
@@ -357,7 +358,11 @@ def resynthesize(X_parts, length: int | None = None, n_fft: int = N_FFT,
 def to_mono(x, name: str = "x"):
     """Return ``x`` as float64 mono; a 2-D array (channels first or last, the
     shorter axis is taken as channels) is mixed down by averaging, with a
-    warning. Used by :func:`separate` and the command line."""
+    warning.
+
+    Notebooks: 04, 07 (through :func:`separate` and :func:`nmfedu.nae.separate`); also the
+    command line.
+    """
     x = np.asarray(x)
     if x.ndim == 2 and min(x.shape) >= 1:
         axis = 0 if x.shape[0] <= x.shape[1] else 1
@@ -368,16 +373,7 @@ def to_mono(x, name: str = "x"):
             warnings.warn(f"{name} has {channels} channels; mixed down to mono (average)",
                           stacklevel=3)
         x = x.mean(axis=axis)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a mono signal (1-D array), got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty: expected audio samples")
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{name} must be numeric audio samples, got dtype {x.dtype}")
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return x
+    return check_signal(x, name, dtype=np.float64)
 
 
 def attack_columns(notes, labels, W0, N: int, *, by: str = "Instrument", sr: float = _c.SR,
@@ -411,7 +407,7 @@ def attack_columns(notes, labels, W0, N: int, *, by: str = "Instrument", sr: flo
         One column per group that has at least one isolated onset;
         labels have ``pitch`` −1, ``kind`` ``"attack"`` and the group.
 
-    Used by :func:`separate` (``attack_guard``).
+    Notebooks: 04 (through :func:`separate`'s ``attack_guard``).
     """
     import pandas as pd
 
@@ -455,6 +451,8 @@ class SeparationDetails:
     ``labels``, ``H_parts``, ``models``, ``masks`` (dicts group -> array),
     ``loss`` (list of losses per iteration), ``n_iter``, ``params`` (dict of
     every setting) and ``runtime`` (seconds).
+
+    Notebooks: 04.
     """
 
     signals: dict
@@ -583,7 +581,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     X = stft(x, n_fft=n_fft, hop_length=hop_length)
     V = np.abs(X)
     if compression == "log":
-        V = np.log1p(_c._positive(gamma, "gamma") * V)
+        V = log_compress(V, _c._positive(gamma, "gamma"))
     K, N = V.shape
     cparams = dict(n_harmonics=n_harmonics, tolerance=tolerance, min_width=min_width,
                    onset_tol=onset_tol,

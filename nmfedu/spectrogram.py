@@ -7,11 +7,13 @@ Conventions (as in the FMP notebooks): a Hann window, ``n_fft = 2048`` and
 frame ``n`` is centred at ``n * hop_length / sr`` seconds; ``K = n_fft // 2 + 1``
 frequency bins with bin ``k`` at ``k * sr / n_fft`` Hz.
 
-Used by: all notebooks (01–08), :mod:`nmfedu.separation`, :mod:`nmfedu.constraints`.
+Notebooks: 01–04, 06–08 (also :mod:`nmfedu.separation`, :mod:`nmfedu.constraints`).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ._validation import check_number, check_signal
 
 SR = 22050
 N_FFT = 2048
@@ -19,19 +21,10 @@ HOP_LENGTH = 512
 WINDOW = "hann"
 
 
-def _check_signal(x, name="x"):
-    x = np.asarray(x)
-    if x.ndim != 1:
-        raise ValueError(f"{name} must be a mono signal (1-D array), got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return x
-
-
 def stft(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WINDOW):
     """Complex STFT ``X`` of shape ``(K, N)`` with ``K = n_fft // 2 + 1``.
+
+    Notebooks: 02, 03, 06 (and every notebook through :func:`magnitude` or :func:`nmfedu.data.load_spectrogram`).
 
     Parameters
     ----------
@@ -55,13 +48,16 @@ def stft(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WIND
     """
     import librosa
 
-    x = _check_signal(x)
+    x = check_signal(x)
     return librosa.stft(x, n_fft=n_fft, hop_length=hop_length, window=window, center=True)
 
 
 def istft(X, length: int | None = None, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH,
           window: str = WINDOW):
-    """Inverse of :func:`stft` (weighted overlap-add); ``length`` trims or pads the result."""
+    """Inverse of :func:`stft` (weighted overlap-add); ``length`` trims or pads the result.
+
+    Notebooks: 03, 04, 06, 08.
+    """
     import librosa
 
     X = np.asarray(X)
@@ -72,33 +68,54 @@ def istft(X, length: int | None = None, n_fft: int = N_FFT, hop_length: int = HO
 
 
 def magnitude(x, n_fft: int = N_FFT, hop_length: int = HOP_LENGTH, window: str = WINDOW):
-    """Magnitude spectrogram ``V = |X|`` (the ``V`` of the seeds), shape ``(K, N)``."""
+    """Magnitude spectrogram ``V = |X|`` (the ``V`` of the seeds), shape ``(K, N)``.
+
+    Notebooks: 01, 02, 04, 08.
+    """
     return np.abs(stft(x, n_fft=n_fft, hop_length=hop_length, window=window))
 
 
-def log_compress(V, gamma: float = 1.0):
-    """Logarithmic compression ``log(1 + gamma * V)`` (used in figures, and in notebook 04 to
-    show what compression does to a separation)."""
-    if gamma <= 0:
-        raise ValueError(f"gamma must be > 0, got {gamma}")
-    return np.log1p(gamma * np.asarray(V))
+def log_compress(V, log_factor: float = 1.0):
+    """Logarithmic compression ``log(1 + log_factor · V)`` (FMP's Γ; the one implementation).
+
+    Notebooks: 01–08 (every spectrogram figure with ``log=True``, through
+    :mod:`nmfedu.plot`) and 04 (``separate(..., compression="log")``).
+
+    Examples
+    --------
+    >>> float(log_compress(np.array([np.e - 1.0]))[0])
+    1.0
+    """
+    return np.log1p(check_number(log_factor, "log_factor") * np.asarray(V))
 
 
 def frequencies(sr: float = SR, n_fft: int = N_FFT):
-    """Centre frequency in Hz of every bin ``k = 0 … K-1``."""
+    """Centre frequency in Hz of every bin ``k = 0 … K-1``.
+
+    Notebooks: 03, 08.
+    """
     return np.arange(n_fft // 2 + 1) * sr / n_fft
 
 
 def times(N: int, sr: float = SR, hop_length: int = HOP_LENGTH):
-    """Centre time in seconds of every frame ``n = 0 … N-1``."""
+    """Centre time in seconds of every frame ``n = 0 … N-1``.
+
+    Notebooks: 03.
+    """
     return np.arange(N) * hop_length / sr
 
 
 def frame_of(t, sr: float = SR, hop_length: int = HOP_LENGTH):
-    """Index of the frame whose centre is nearest to time ``t`` (seconds); works on arrays."""
+    """Index of the frame whose centre is nearest to time ``t`` (seconds); works on arrays.
+
+    Notebooks: 03.
+    """
     return np.rint(np.asarray(t) * sr / hop_length).astype(int)
 
 
 def pitch_to_hz(p):
-    """Centre frequency of MIDI pitch ``p`` (A4 = pitch 69 = 440 Hz)."""
+    """Centre frequency of MIDI pitch ``p`` (A4 = pitch 69 = 440 Hz).
+
+    Notebooks: 03.
+    """
     return 440.0 * 2.0 ** ((np.asarray(p, dtype=float) - 69.0) / 12.0)

@@ -54,7 +54,8 @@ Examples
 ...     {"R": widgets.rank_slider(3)}, setup=setup, fixed=dict(V=V))
 >>> _ = fig_widget.update(R=5)   # what the slider does; display(fig_widget) in a notebook
 
-Used by: notebooks 01–08 (every interactive figure), ``benchmarks/bench_widgets.py``.
+Notebooks: 01–04, 06–08 (every interactive figure, built in :mod:`nmfedu.demos`); also
+``benchmarks/bench_widgets.py``.
 """
 from __future__ import annotations
 
@@ -74,12 +75,11 @@ from PIL import Image
 from . import plot
 
 __all__ = [
-    "InteractiveFigure", "decomposition_figure", "gradient_descent_figure", "nmf_figure",
-    "GD_LEARNING_RATES", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
+    "InteractiveFigure", "decomposition_figure", "FIGURE_CLASS", "CONTROL_CLASS", "RUN_CLASS",
     "rank_slider", "iterations_slider", "learning_rate_slider", "seed_slider",
     "pitch_tolerance_slider", "onset_tolerance_slider", "offset_tolerance_slider",
     "compression_slider", "float_slider", "int_slider", "toggle", "constraint_toggles",
-    "dropdown", "ITERATION_STEPS",
+    "dropdown", "selection_slider", "ITERATION_STEPS",
 ]
 
 #: CSS class of the output area that shows the figure (browser test, CONTRACTS.md).
@@ -101,7 +101,10 @@ def _layout(width=_CONTROL_WIDTH):
 
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1, **kwargs):
-    """An :class:`ipywidgets.IntSlider` in the nmfedu style (updates on release)."""
+    """An :class:`ipywidgets.IntSlider` in the nmfedu style (updates on release).
+
+    Notebooks: none at present (a control for :mod:`nmfedu.demos`).
+    """
     if not min <= value <= max:
         raise ValueError(f"value of {description!r} must be in [{min}, {max}], got {value}")
     kw = dict(continuous_update=False, style=_STYLE, layout=_layout())
@@ -112,7 +115,10 @@ def int_slider(description: str, value: int, min: int, max: int, step: int = 1, 
 
 def float_slider(description: str, value: float, min: float, max: float, step: float,
                  readout_format: str = ".2f", **kwargs):
-    """An :class:`ipywidgets.FloatSlider` in the nmfedu style (updates on release)."""
+    """An :class:`ipywidgets.FloatSlider` in the nmfedu style (updates on release).
+
+    Notebooks: 04.
+    """
     if not min <= value <= max:
         raise ValueError(f"value of {description!r} must be in [{min}, {max}], got {value}")
     kw = dict(continuous_update=False, style=_STYLE, layout=_layout())
@@ -124,7 +130,7 @@ def float_slider(description: str, value: float, min: float, max: float, step: f
 def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = "Rank R"):
     """Slider for the rank R (number of templates).
 
-    Used by notebooks 02 (rank of a random-init NMF) and 06 (size of the NAE code).
+    Notebooks: 02 (rank of a random-init NMF), 06 and 08 (size of the NAE code).
     """
     return int_slider(description, value, min, max)
 
@@ -132,7 +138,7 @@ def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = 
 def iterations_slider(value: int = 100, options=ITERATION_STEPS, description: str = "Iterations"):
     """Log-spaced slider for a number of iterations or epochs (1, 2, 5, 10, 20, 50, ...).
 
-    Used by notebooks 01, 02 (iterations of gradient descent / multiplicative updates), 06–08
+    Notebooks: 01, 02 (iterations of gradient descent / multiplicative updates), 06, 08
     (epochs).
     """
     options = tuple(int(o) for o in options)
@@ -146,7 +152,7 @@ def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.
                          description: str = "Learning rate γ"):
     """Logarithmic slider for a learning rate (one step = a factor of about 1.78).
 
-    Used by notebooks 01 (gradient descent) and 06–08 (additive NAE training).
+    Notebooks: 06, 08 (additive NAE training).
     """
     if not (0 < min <= value <= max):
         raise ValueError(f"learning rate must satisfy 0 < min <= value <= max, got "
@@ -157,34 +163,49 @@ def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.
 
 
 def seed_slider(value: int = 0, max: int = 9, description: str = "Random seed"):
-    """Slider for the seed of a random initialization (notebooks 02, 06)."""
+    """Slider for the seed of a random initialization (notebooks 02, 06).
+
+    Notebooks: 02.
+    """
     return int_slider(description, value, 0, max)
 
 
 def pitch_tolerance_slider(value: float = 0.5, max: float = 2.0,
                            description: str = "Pitch tolerance (semitones)"):
     """Slider for the width of the harmonic template constraints, in semitones
-    (``tolerance`` of :func:`nmfedu.constraints.build_constraints`; notebook 03)."""
+    (``tolerance`` of :func:`nmfedu.constraints.build_constraints`; notebook 03).
+
+    Notebooks: 03.
+    """
     return float_slider(description, value, 0.0, max, 0.1, readout_format=".1f")
 
 
 def onset_tolerance_slider(value: float = 0.1, max: float = 1.0,
                            description: str = "Onset tolerance (s)"):
     """Slider for the time before a note's onset in which it may be active, in seconds
-    (``onset_tol``; notebooks 03, 07)."""
+    (``onset_tol``; notebooks 03, 07).
+
+    Notebooks: 03.
+    """
     return float_slider(description, value, 0.0, max, 0.05)
 
 
 def offset_tolerance_slider(value: float = 0.5, max: float = 2.0,
                             description: str = "Offset tolerance (s)"):
     """Slider for the time after a note's offset in which it may still be active, in seconds
-    (``offset_tol``; notebooks 03, 07)."""
+    (``offset_tol``; notebooks 03, 07).
+
+    Notebooks: 03.
+    """
     return float_slider(description, value, 0.0, max, 0.05)
 
 
 def compression_slider(value: float = 1.0, min: float = 0.1, max: float = 1000.0,
                        description: str = "Compression γ"):
-    """Logarithmic slider for the factor γ of ``log(1 + γ·V)`` (notebooks 01, 04)."""
+    """Logarithmic slider for the factor γ of ``log(1 + γ·V)`` (notebooks 01, 04).
+
+    Notebooks: none at present (a control for :mod:`nmfedu.demos`).
+    """
     if not (0 < min <= value <= max):
         raise ValueError(f"γ must satisfy 0 < min <= value <= max, got {min}, {value}, {max}")
     return widgets.FloatLogSlider(value=value, base=10, min=math.log10(min), max=math.log10(max),
@@ -192,14 +213,28 @@ def compression_slider(value: float = 1.0, min: float = 0.1, max: float = 1000.0
                                   continuous_update=False, style=_STYLE, layout=_layout())
 
 
+def selection_slider(description: str, options, value):
+    """A slider over a fixed sequence of values (e.g. the learning rates notebook 01 asks for).
+
+    Notebooks: 01.
+    """
+    return widgets.SelectionSlider(options=tuple(options), value=value, description=description,
+                                   continuous_update=False, style=_STYLE, layout=_layout())
+
+
 def toggle(description: str, value: bool = False, tooltip: str = ""):
-    """An on/off toggle button (a constraint, a display option)."""
+    """An on/off toggle button (a constraint, a display option).
+
+    Notebooks: 01, 06, 07, 08.
+    """
     return widgets.ToggleButton(value=bool(value), description=description, tooltip=tooltip,
                                 icon="check" if value else "", layout=widgets.Layout(width="auto"))
 
 
 def constraint_toggles(templates: bool = True, activations: bool = True, onsets: bool = False):
     """Toggles for the score-informed constraints of notebooks 03 and 07.
+
+    Notebooks: 03.
 
     Returns
     -------
@@ -221,6 +256,8 @@ def dropdown(options, value=None, description: str = ""):
     """A dropdown (e.g. the loss ``beta``, the update ``rule``, a piece name).
 
     ``options`` is a sequence of values or of ``(label, value)`` pairs.
+
+    Notebooks: 07.
     """
     options = list(options)
     if not options:
@@ -254,13 +291,15 @@ def _factors(data):
 def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = True,
                          loss: bool = False, sr=plot.SR, hop_length: int = plot.HOP_LENGTH,
                          n_fft: int = plot.N_FFT, fmax=None, log: bool = False,
-                         gamma: float = 1.0, loss_kwargs: dict | None = None,
+                         log_factor: float = 1.0, loss_kwargs: dict | None = None,
                          figsize=(10.0, 4.8), **kwargs):
     """An interactive :func:`nmfedu.plot.plot_decomposition`: templates, activations, V, WH.
 
     The common case of notebooks 02, 03, 06 and 07 without any drawing code: ``compute``
     returns the factorization, the builder draws W (left), H (top), V and WH (bottom) and,
     with ``loss=True``, the loss curve in the free corner; all updated in place.
+
+    Notebooks: none at present (``benchmarks/bench_widgets.py`` builds its examples with it).
 
     Parameters
     ----------
@@ -272,7 +311,7 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
         Name → control (see :func:`rank_slider`, :func:`iterations_slider`, ...).
     V : array_like, shape (K, N)
         The matrix being factorized; passed to ``compute`` as ``V`` (computed once).
-    labels, sr, hop_length, n_fft, fmax, log, gamma, loss_kwargs
+    labels, sr, hop_length, n_fft, fmax, log, log_factor, loss_kwargs
         As in :func:`nmfedu.plot.plot_decomposition` (``sr=None`` for index axes).
     WH : bool
         Show the model W H next to V.
@@ -305,7 +344,7 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
         W, H, curve = _factors(data)
         return plot.plot_decomposition(
             V, W, H, WH=(W @ H) if WH else None, labels=labels, sr=sr, hop_length=hop_length,
-            n_fft=n_fft, fmax=fmax, log=log, gamma=gamma, fig=fig,
+            n_fft=n_fft, fmax=fmax, log=log, log_factor=log_factor, fig=fig,
             loss=(np.asarray(curve) if loss and curve is not None else None),
             loss_kwargs=loss_kwargs)[2]
 
@@ -322,208 +361,6 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
                              figsize=figsize, **kwargs)
 
 
-#: Learning rates of :func:`gradient_descent_figure` (the values notebook 01 asks for).
-GD_LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0)
-
-
-def gradient_descent_figure(V, W, H0, *, gamma: float = 0.3, n_iter: int = 100,
-                            project: bool = False, reference: dict | None = None,
-                            gammas=GD_LEARNING_RATES, figsize=(10.0, 3.6), **kwargs):
-    """Gradient descent on H with W fixed: loss per iteration and the final H.
-
-    Left: the loss ‖V − WH‖² per iteration (log scale) with horizontal reference levels;
-    right: H after the last iteration in a signed colour map, negative entries marked ×.
-    Controls: learning rate γ (a slider over ``gammas``), iterations (log-spaced), and
-    "Project onto H ≥ 0". Runs :func:`nmfedu.nmf_gd` with ``fix_W=True``.
-
-    Parameters
-    ----------
-    V : ndarray (K, N)
-    W : ndarray (K, R)
-        Fixed templates.
-    H0 : ndarray (R, N)
-        Initial activations.
-    gamma : float
-        Initial learning rate (one of ``gammas``).
-    n_iter : int
-        Initial number of iterations (one of :data:`ITERATION_STEPS`).
-    project : bool
-        Initial state of the projection toggle.
-    reference : dict, optional
-        Label → loss level drawn as a horizontal line (first dashed, then dotted, ...), e.g.
-        the best loss of any H and of a nonnegative H.
-    gammas : sequence of float
-        Learning rates offered by the slider.
-    figsize : (float, float)
-    **kwargs
-        Passed to :class:`InteractiveFigure`.
-
-    Returns
-    -------
-    InteractiveFigure
-
-    Notes
-    -----
-    Used by notebook 01 (section "Try it: learning rate, iterations, projection").
-    """
-    import nmfedu
-
-    V, W, H0 = (np.asarray(a, dtype=float) for a in (V, W, H0))
-    gammas = tuple(float(g) for g in gammas)
-    if gamma not in gammas:
-        raise ValueError(f"gamma must be one of {gammas}, got {gamma}")
-    reference = dict(reference or {})
-    controls = {
-        "gamma": widgets.SelectionSlider(options=gammas, value=float(gamma),
-                                         description="Learning rate γ", continuous_update=False,
-                                         style=_STYLE, layout=_layout()),
-        "n_iter": iterations_slider(n_iter),
-        "project": toggle("Project onto H ≥ 0", project,
-                          "set negative entries of H to 0 after every step"),
-    }
-
-    def compute(gamma, n_iter, project, V, W, H0):
-        res = nmfedu.nmf_gd(V, W.shape[1], W0=W, H0=H0, n_iter=n_iter, lr_H=gamma, fix_W=True,
-                            project=project)
-        return dict(loss=np.asarray(res.loss, dtype=float), H=res.H,
-                    diverged=bool(getattr(res, "diverged", False)))
-
-    def _negatives(H):
-        rows, cols = np.nonzero(np.nan_to_num(H, nan=0.0) < 0)
-        return np.column_stack([cols, rows]) if rows.size else np.empty((0, 2))
-
-    def _title(data):
-        last = data["loss"][-1] if data["loss"].size else np.nan
-        if data["diverged"] or not np.isfinite(last):
-            return "Loss: diverged"
-        return f"Loss after {data['loss'].size} iterations: {last:.4g}"
-
-    def setup(fig, data):
-        axL, axH = fig.subplots(1, 2, width_ratios=[1.0, 1.3])
-        _, _, lines = plot.plot_loss({"gradient descent": data["loss"]}, ax=axL, legend=False)
-        styles = ["--", ":", "-."]
-        for i, (label, level) in enumerate(reference.items()):
-            axL.axhline(level, color="0.35", linestyle=styles[i % 3], linewidth=1.2, label=label)
-        if reference:
-            axL.legend(frameon=False, fontsize="small")
-        axL.set_title(_title(data))
-        _, _, im = plot.plot_matrix(data["H"], "H", ax=axH, sr=None, signed=True,
-                                    cmap=plot.SIGNED_CMAP, title="H after the last iteration",
-                                    cbar_label="Value (blue < 0)")
-        marks = axH.scatter(*_negatives(data["H"]).T, marker="x", color="black", s=25,
-                            linewidths=1.2)
-        return dict(lines=lines, im=im, marks=marks, axL=axL)
-
-    def draw(h, data):
-        plot.update_lines(h["lines"], {"gradient descent": data["loss"]})
-        h["axL"].set_title(_title(data))
-        plot.update_image(h["im"], data["H"])
-        h["marks"].set_offsets(_negatives(data["H"]))
-
-    return InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V, W=W, H0=H0),
-                             figsize=figsize, **kwargs)
-
-
-def _pitch_labels_for(H, notes, sr, hop_length):
-    """Label each row of H with the score pitch whose note activity it follows best."""
-    from .spectrogram import frame_of
-
-    R, N = H.shape
-    pitches = sorted(set(int(p) for p in notes["Pitch"]))
-    roll = np.zeros((len(pitches), N))
-    for start, dur, p in zip(notes["Start"], notes["Duration"], notes["Pitch"]):
-        a, b = frame_of(start, sr, hop_length), frame_of(start + dur, sr, hop_length)
-        roll[pitches.index(int(p)), max(a, 0):max(min(b, N), a + 1)] = 1.0
-    Hn = H / (np.linalg.norm(H, axis=1, keepdims=True) + 1e-12)
-    Pn = roll / (np.linalg.norm(roll, axis=1, keepdims=True) + 1e-12)
-    sim = Hn @ Pn.T
-    labels = []
-    for r in range(R):
-        j = int(np.argmax(sim[r]))
-        labels.append(f"≈ {plot.pitch_label(pitches[j])}" if sim[r, j] > 0.3 else f"{r}: ?")
-    return labels
-
-
-def nmf_figure(V, *, R: int = 2, n_iter: int = 100, seed: int = 0, max_rank: int = 6,
-               sr=plot.SR, hop_length: int = plot.HOP_LENGTH, n_fft: int = plot.N_FFT, fmax=None,
-               log: bool = False, gamma: float = 1.0, notes=None, dtype=None,
-               figsize=(10.0, 5.0), **kwargs):
-    """NMF from a random start with rank, iterations and seed sliders.
-
-    Shows templates W (left), activations H (top), V and the model WH (bottom, one colour
-    scale), with the loss relative to ‖V‖² in the title of WH. Runs :func:`nmfedu.nmf`
-    (``tol=0``, so exactly ``n_iter`` iterations).
-
-    Parameters
-    ----------
-    V : ndarray (K, N)
-        Nonnegative matrix or magnitude spectrogram (computed once, outside).
-    R, n_iter, seed : int
-        Initial values of the sliders (``n_iter`` one of :data:`ITERATION_STEPS`).
-    max_rank : int
-        Largest rank offered.
-    sr, hop_length, n_fft, fmax, log, gamma
-        Axes and display as in :func:`nmfedu.plot.plot_decomposition` (``sr=None``: index axes).
-    notes : DataFrame, optional
-        Note table; if given, each template/activation row is labelled with the score pitch
-        whose notes its activation follows best (``'≈ G3 (55)'``, ``'r: ?'`` if none).
-    dtype : numpy dtype, optional
-        Passed to :func:`nmfedu.nmf` (``np.float32`` halves the time on spectrograms).
-    figsize : (float, float)
-    **kwargs
-        Passed to :class:`InteractiveFigure`.
-
-    Returns
-    -------
-    InteractiveFigure
-
-    Notes
-    -----
-    Used by notebook 02 (sections 6 and 7: the toy matrix and the recording).
-    """
-    import nmfedu
-
-    V = np.asarray(V)
-    if notes is not None and sr is None:
-        raise ValueError("notes need a time axis: pass sr (and hop_length) with notes")
-    norm2 = float(np.sum(np.asarray(V, dtype=float) ** 2)) or 1.0
-    controls = {"R": rank_slider(R, max=max_rank), "n_iter": iterations_slider(n_iter),
-                "seed": seed_slider(seed)}
-
-    def compute(R, n_iter, seed, V):
-        res = nmfedu.nmf(V, R, n_iter=n_iter, tol=0, seed=seed, dtype=dtype)
-        W, H = np.asarray(res.W, dtype=float), np.asarray(res.H, dtype=float)
-        labels = _pitch_labels_for(H, notes, sr, hop_length) if notes is not None else None
-        return dict(W=W, H=H, WH=W @ H, labels=labels,
-                    rel_loss=float(res.loss[-1]) / norm2 if len(res.loss) else float("nan"))
-
-    def _label(h, data):
-        R_now = data["W"].shape[1]
-        names = data["labels"] or [str(r) for r in range(R_now)]
-        h["axes"]["W"].set_xticks(range(R_now), names, rotation=90 if data["labels"] else 0)
-        h["axes"]["H"].set_yticks(range(R_now), names)
-        h["axes"]["WH"].set_title(f"Model WH (loss {data['rel_loss']:.3g} · ‖V‖²)")
-
-    def setup(fig, data):
-        _, axes, images = plot.plot_decomposition(V, data["W"], data["H"], WH=data["WH"], sr=sr,
-                                                  hop_length=hop_length, n_fft=n_fft, fmax=fmax,
-                                                  log=log, gamma=gamma, fig=fig)
-        h = dict(axes=axes, images=images)
-        if notes is not None:
-            axes["W"].set_xlabel("Template (pitch it follows)")
-            axes["H"].set_ylabel("Template (pitch)")
-        _label(h, data)
-        return h
-
-    def draw(h, data):
-        for key in ("W", "H", "WH"):
-            plot.update_image(h["images"][key], data[key])
-        _label(h, data)
-
-    return InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V),
-                             figsize=figsize, **kwargs)
-
-
 def _freeze(value):
     """A hashable version of a control value (lists, arrays and dicts included)."""
     if isinstance(value, (list, tuple)):
@@ -537,6 +374,26 @@ def _freeze(value):
 
 def _format_seconds(t):
     return f"{t * 1000:.0f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def _check_figure_arguments(compute, draw, setup, controls, cache_size, initial, run_button):
+    """The argument checks of :class:`InteractiveFigure` (one ValueError naming the argument)."""
+    if not callable(compute):
+        raise ValueError("compute must be a function params -> data")
+    if not callable(draw):
+        raise ValueError("draw must be a function (handles or fig, data) -> None")
+    if setup is not None and not callable(setup):
+        raise ValueError("setup must be a function (fig, data) -> handles, or None")
+    if not isinstance(controls, dict):
+        raise ValueError("controls must be a dict name -> ipywidgets control")
+    for name, control in controls.items():
+        if not isinstance(control, widgets.ValueWidget):
+            raise ValueError(f"control {name!r} must be an ipywidgets control with a value "
+                             f"(slider, toggle, dropdown), got {type(control).__name__}")
+    if cache_size < 0:
+        raise ValueError(f"cache_size must be >= 0, got {cache_size}")
+    if not initial and not run_button:
+        raise ValueError("initial=False needs run_button=True (otherwise nothing is ever drawn)")
 
 
 class InteractiveFigure:
@@ -607,7 +464,7 @@ class InteractiveFigure:
 
     Notes
     -----
-    Used by notebooks 01–08 and ``benchmarks/bench_widgets.py``. The cell that displays the
+    Notebooks: 01–04, 06–08 (also ``benchmarks/bench_widgets.py``). The cell that displays the
     widget starts with ``# NBVAL_IGNORE_OUTPUT`` (house rule); its ``text/plain`` is
     deterministic anyway.
     """
@@ -617,22 +474,7 @@ class InteractiveFigure:
                  figsize=(9.0, 4.4), dpi: float = 90, cache_size: int = 32,
                  title: str | None = None, static_fallback: bool = True,
                  freeze_layout: bool = True):
-        if not callable(compute):
-            raise ValueError("compute must be a function params -> data")
-        if not callable(draw):
-            raise ValueError("draw must be a function (handles or fig, data) -> None")
-        if setup is not None and not callable(setup):
-            raise ValueError("setup must be a function (fig, data) -> handles, or None")
-        if not isinstance(controls, dict):
-            raise ValueError("controls must be a dict name -> ipywidgets control")
-        for name, control in controls.items():
-            if not isinstance(control, widgets.ValueWidget):
-                raise ValueError(f"control {name!r} must be an ipywidgets control with a value "
-                                 f"(slider, toggle, dropdown), got {type(control).__name__}")
-        if cache_size < 0:
-            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
-        if not initial and not run_button:
-            raise ValueError("initial=False needs run_button=True (otherwise nothing is ever drawn)")
+        _check_figure_arguments(compute, draw, setup, controls, cache_size, initial, run_button)
         self._compute = compute
         self._draw = draw
         self._setup = setup
@@ -662,8 +504,12 @@ class InteractiveFigure:
         self.handles = None
         self.timing: dict = {}
         self._png = None
-
         self.freeze_layout = bool(freeze_layout)
+        self._build_layout(continuous_update)
+        self._first_render(initial)
+
+    def _build_layout(self, continuous_update):
+        """Figure, fixed-size output area, wired controls, Run button, status line and box."""
         self.figure = plot.figure(figsize=self.figsize, dpi=self.dpi)
         self._canvas = FigureCanvasAgg(self.figure)
         width = int(round(self.figsize[0] * self.dpi))
@@ -694,11 +540,13 @@ class InteractiveFigure:
         box = widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         box.add_class("nmfedu-controls")
         children = [box, self.status, self.output]
-        if title:
-            children.insert(0, widgets.HTML(value=f"<b>{title}</b>"))
+        if self.title:
+            children.insert(0, widgets.HTML(value=f"<b>{self.title}</b>"))
         self.widget = widgets.VBox(children)
         self.widget.add_class("nmfedu-widget")
 
+    def _first_render(self, initial):
+        """Draw the initial control values, or show the 'Press Run' hint."""
         if initial:
             self.refresh()
         else:

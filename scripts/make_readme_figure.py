@@ -22,7 +22,7 @@ def main():
     W0, H0, labels = constraints.build_constraints(piece.notes, *V.shape)
     result = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=100, tol=0)
     fig, _, _ = plot.plot_decomposition(V, result.W, result.H, WH=True, labels=labels, fmax=2000,
-                                        log=True, gamma=10)
+                                        log=True, log_factor=10)
     fig.suptitle("Score-informed NMF of a few piano notes: templates W, activations H, V ≈ WH")
     out = ROOT / "docs" / "decomposition.png"
     fig.savefig(out, dpi=80, bbox_inches="tight")

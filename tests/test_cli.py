@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-pytest.importorskip("nmfedu.factorization")
 
 SR = 22050
 ROOT = Path(__file__).resolve().parents[1]

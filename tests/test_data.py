@@ -173,13 +173,19 @@ def test_onset_rise_bad_input():
         data.onset_rise(np.zeros(100), 22050, [1, 2])
 
 
-@pytest.mark.skipif(__import__("shutil").which("fluidsynth") is None
-                    or not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").is_file(),
-                    reason="needs fluidsynth and fluid-soundfont-gm (make data installs them)")
 def test_rebuild_gives_the_same_bytes(tmp_path):
-    """scripts/make_data.py rebuilt into a temporary folder reproduces data/ byte for byte."""
+    """scripts/make_data.py rebuilt into a temporary folder reproduces data/ byte for byte.
+
+    Never skipped for missing tools: make test installs them (``make render-tools``), and a
+    plain pytest run without them fails with the one line that says how to get them."""
+    import shutil
     import subprocess
     import sys
+
+    if shutil.which("fluidsynth") is None or not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").is_file():
+        pytest.fail("the data rebuild check needs fluidsynth and fluid-soundfont-gm: run "
+                    "'make render-tools' (make test does) or 'apt-get install fluidsynth "
+                    "fluid-soundfont-gm'", pytrace=False)
 
     recorded = json.loads((DATA / "hashes.json").read_text())
     script = DATA.parent / "scripts" / "make_data.py"

@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from nmfedu import nae
+from nmfedu import data, nae
 from nmfedu.demos import nb06 as demo06
 from nmfedu.demos import nb07 as demo07
 from nmfedu.exercises import nb06, nb07
@@ -15,12 +15,12 @@ from nmfedu.exercises import nb06, nb07
 
 @pytest.fixture(scope="module")
 def toy_V():
-    return demo06.toy_spectrogram()[0]
+    return data.load_spectrogram(data.TOY)[0]
 
 
 @pytest.fixture(scope="module")
 def mozart():
-    V, piece = demo07.piece_spectrogram()
+    V, _, piece = data.load_spectrogram(demo07.PIECE)
     W_E0, W_D0, M_H, labels = nae.init_score_informed(V, piece.notes)
     return V, W_E0, W_D0, M_H, labels
 
@@ -49,8 +49,16 @@ def test_dead_unit_stays_dead(toy_V):
     assert result.W_E[1:].sum() > 0
 
 
-def test_parameter_count():
-    assert nb06.parameter_count(1025, 2900, 88) == (1025 * 88 + 88 * 2900, 2 * 1025 * 88)
+@pytest.mark.parametrize("K, N, R", [(7, 11, 3), (20, 5, 4)])
+def test_parameter_count_is_the_size_of_what_the_models_learn(K, N, R, capsys):
+    """Counted from the arrays nmfedu.nmf and nae.fit return, not from the formula."""
+    import nmfedu
+
+    V = np.random.default_rng(K).random((K, N))
+    nmf = nmfedu.nmf(V, R, n_iter=2, seed=0)
+    net = nae.fit(V, R, n_epochs=2, seed=0)
+    assert nb06.parameter_count(K, N, R) == (nmf.W.size + nmf.H.size, net.W_E.size + net.W_D.size)
+    assert f"R = {R}" in capsys.readouterr().out
 
 
 def test_structured_dropout_gives_templates_meaning(mozart):

@@ -88,8 +88,22 @@ def test_binder_has_jupyterlab_widgets_pair_and_postbuild():
     assert "set -e" in post and "pip install" in post and "-e ." in post
 
 
-def test_python_requirement():
-    assert PROJECT["requires-python"] == ">=3.11"
+def test_python_requirement_is_stated_once_and_met():
+    """requires-python, the Makefile's PYTHON, both conda environments and the running
+    interpreter agree on the minor version (a bump in one place fails here)."""
+    import sys
+
+    spec = PROJECT["requires-python"]
+    m = re.fullmatch(r">=\s*(\d+)\.(\d+)", spec)
+    assert m, f"requires-python should be '>=X.Y', got {spec!r}"
+    minimum = (int(m.group(1)), int(m.group(2)))
+    version = f"{minimum[0]}.{minimum[1]}"
+    assert sys.version_info[:2] >= minimum, (sys.version_info, spec)
+    make = (ROOT / "Makefile").read_text()
+    assert re.search(rf"^PYTHON \?= python{re.escape(version)}$", make, re.M), "Makefile PYTHON"
+    for env in ("environment.yml", "binder/environment.yml"):
+        text = (ROOT / env).read_text()
+        assert re.search(rf"^\s*- python={re.escape(version)}\b", text, re.M), env
 
 
 def test_readme_two_commands_and_ci():

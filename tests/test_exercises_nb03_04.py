@@ -11,6 +11,8 @@ import pytest
 
 matplotlib.use("Agg")
 
+from nmfedu.demos import nb03 as demo03  # noqa: E402
+from nmfedu.demos import nb04 as demo04  # noqa: E402
 from nmfedu.exercises import nb03, nb04, show  # noqa: E402
 
 SECONDS = 6.0  # excerpt for the notebook 04 solutions
@@ -59,11 +61,11 @@ def test_mask_exponent_changes_sdr_by_little(capsys):
 
 
 def test_widgets_update_headless():
-    fw = nb03.constraint_widget()
+    fw = demo03.constraint_widget()
     data = fw.update(onsets=False)
     assert data["W"].shape[1] == 10 and not data["H"][5:].any()  # switched-off onset rows stay 0
     fw.close()
-    fw = nb04.editing_widget()
+    fw = demo04.editing_widget()
     before = fw.player.value
     data = fw.update(gain_left=-12.0)
     assert fw.player.value != before and data["Y"].shape == data["mask"].shape

@@ -37,7 +37,7 @@ def problems(draw, max_dim=7, zeros=True):
 def random_problem(K=12, N=15, R=3, seed=0, scale=10.0):
     rng = np.random.default_rng(seed)
     V = rng.random((K, N)) * scale
-    W0, H0 = F.init_random(K, N, R, seed=seed + 1, scale=float(V.mean()))
+    W0, H0 = F.init_random(V, R, seed=seed + 1, scale=float(V.mean()))
     return V, W0, H0
 
 
@@ -305,10 +305,10 @@ def test_default_init_and_seed():
     a = nmfedu.nmf(V, 3, n_iter=5, seed=0)
     b = nmfedu.nmf(V, 3, n_iter=5, seed=0)
     np.testing.assert_array_equal(a.W, b.W)
-    W0, H0 = F.init_random(200, 300, 10, seed=1, scale=4.0)
+    W0, H0 = F.init_random(np.ones((200, 300)), 10, seed=1, scale=4.0)
     assert (W0 @ H0).mean() == pytest.approx(4.0, rel=0.05)
     assert W0.min() >= 0 and H0.min() >= 0
-    W32, _ = F.init_random(3, 4, 2, seed=1, dtype="float32")
+    W32, _ = F.init_random(np.ones((3, 4)), 2, seed=1, dtype="float32")
     assert W32.dtype == np.float32
     assert "NMFResult" in repr(a)
 
@@ -392,7 +392,7 @@ def test_frobenius_forms_no_K_by_N_temporary():
     rng = np.random.default_rng(53)
     K, N, R = 300, 400, 4
     V = rng.random((K, N))
-    W0, H0 = F.init_random(K, N, R, seed=1)
+    W0, H0 = F.init_random(V, R, seed=1, scale=1.0)
     tracemalloc.start()
     try:
         nmfedu.nmf(V, R, W0, H0, n_iter=5)

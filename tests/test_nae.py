@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from nmfedu import nae
+from nmfedu.demos import nb08 as demo08
 
 
 def _data(K=12, N=15, R=4, seed=0, rank=None):
@@ -198,7 +199,7 @@ def test_multiplicative_one_epoch_matches_formulas():
     np.testing.assert_allclose(res.W_D, W_D1, rtol=1e-12)
     np.testing.assert_allclose(res.H, Hp1, rtol=1e-12)
     assert res.loss[0] == pytest.approx(np.sum((V - W_D1 @ Hp1) ** 2), rel=1e-10)
-    assert res.loss0 == pytest.approx(np.sum((V - W_D @ Hp) ** 2), rel=1e-10)
+    assert res.initial_loss == pytest.approx(np.sum((V - W_D @ Hp) ** 2), rel=1e-10)
 
 
 def test_additive_one_epoch_matches_projected_step():
@@ -231,7 +232,7 @@ def test_multiplicative_loss_never_increases(masked):
 def test_additive_lipschitz_decreases_loss():
     V = _data(30, 40, seed=23, rank=5)
     res = nae.fit(V, 6, rule="additive", n_epochs=200, seed=3)
-    assert res.loss[-1] < res.loss0
+    assert res.loss[-1] < res.initial_loss
     assert res.lr.shape == (200, 2) and np.all(res.lr > 0)
 
 
@@ -286,7 +287,7 @@ def test_zero_epochs_returns_initialisation():
     V = _data(10, 12, seed=29)
     res = nae.fit(V, 2, n_epochs=0, seed=0)
     np.testing.assert_array_equal(res.W_E, res.W_E0)
-    assert res.loss.shape == (0,) and res.loss0 > 0
+    assert res.loss.shape == (0,) and res.initial_loss > 0
 
 
 def test_too_large_fixed_lr_keeps_weights_nonnegative():
@@ -297,7 +298,7 @@ def test_too_large_fixed_lr_keeps_weights_nonnegative():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = nae.fit(V, 2, n_epochs=5, lr=10.0, seed=0)
     assert np.all(res.W_E >= 0) and np.all(res.W_D >= 0)
-    assert res.loss[-1] > res.loss0
+    assert res.loss[-1] > res.initial_loss
 
 
 def test_float32():
@@ -305,7 +306,7 @@ def test_float32():
     for rule in nae.RULES:
         res = nae.fit(V, 3, rule=rule, n_epochs=20, seed=0, dtype=np.float32)
         assert res.W_E.dtype == np.float32 and res.W_D.dtype == np.float32
-        assert res.loss[-1] < res.loss0
+        assert res.loss[-1] < res.initial_loss
 
 
 # ----------------------------------------------------------------------------- initialisation
@@ -343,8 +344,8 @@ def test_fit_with_decoder_only_uses_pinv_encoder():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(V=np.ones(5)), "V"),
     (dict(V=-np.ones((4, 5))), "V must be nonnegative"),
-    (dict(V=np.full((4, 5), np.nan)), "V contains NaN"),
-    (dict(V=np.zeros((0, 5))), "V must not be empty"),
+    (dict(V=np.full((4, 5), np.nan)), "V must contain only finite values, got NaN"),
+    (dict(V=np.zeros((0, 5))), "V must be nonempty"),
     (dict(R=0), "R"),
     (dict(R=2.5), "R"),
     (dict(rule="adam"), "rule"),
@@ -358,7 +359,7 @@ def test_fit_with_decoder_only_uses_pinv_encoder():
     (dict(W_D0=np.ones((3, 2))), "W_D0"),
     (dict(W_D0=-np.ones((4, 2))), "W_D0 must be nonnegative"),
     (dict(W_E0=np.ones((2, 3))), "W_E0"),
-    (dict(W_E0=np.full((2, 4), np.inf)), "W_E0 contains NaN or inf"),
+    (dict(W_E0=np.full((2, 4), np.inf)), "W_E0 must contain only finite values, got inf"),
     (dict(W_D0=np.ones((4, 3))), "W_D0 has R = 3"),
     (dict(callback=3), "callback"),
     (dict(seed="x"), "seed"),
@@ -381,12 +382,12 @@ def test_bad_input_of_helpers():
     with pytest.raises(ValueError, match="H must have R"):
         nae.decode(np.ones((3, 5)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="n_epochs"):
-        nae.compare(V, 2, n_epochs=0)
+        demo08.compare(V, 2, n_epochs=0)
 
 
 def test_crossing_epoch():
-    assert nae.crossing_epoch([4.0, 3.0, 1.0], 3.0) == 1
-    assert nae.crossing_epoch([4.0, 3.0], 1.0) is None
+    assert demo08.crossing_epoch([4.0, 3.0, 1.0], 3.0) == 1
+    assert demo08.crossing_epoch([4.0, 3.0], 1.0) is None
 
 
 def test_additive_epoch_with_kinks_matches_generic_gradients():
@@ -414,8 +415,8 @@ def test_additive_epoch_with_kinks_matches_generic_gradients():
 
 def test_compare_same_start_and_shapes():
     V = _data(20, 30, seed=42, rank=4)
-    cmp = nae.compare(V, 4, n_epochs=30, seed=1)
-    assert list(cmp.curves) == list(nae.CURVES)
+    cmp = demo08.compare(V, 4, n_epochs=30, seed=1)
+    assert list(cmp.curves) == list(demo08.CURVES)
     starts = [c[0] for c in cmp.curves.values()]
     np.testing.assert_allclose(starts, starts[0], rtol=1e-9)
     for name, c in cmp.curves.items():
@@ -446,3 +447,23 @@ def test_init_score_informed_and_separate_on_toy():
     assert np.all(details.model.W_D[details.W_D0 == 0] == 0)
     assert np.all(details.model.H[details.M_H == 0] == 0)
     assert details.loss.shape == (5,)
+
+
+def test_lipschitz_steps_against_independent_constants():
+    """γ_D = 1/(2 λmax(H'H'ᵀ)) and γ_E = 1/(2 λmax(W_DᵀW_D) σmax(V)²), computed here with
+    numpy's SVD; a step below them decreases the loss, and fit(lr="lipschitz") records them."""
+    rng = np.random.default_rng(3)
+    V = rng.random((15, 20))
+    W_E, W_D = nae.init_random(V, 3, seed=4)
+    M = (rng.random((3, 20)) < 0.7).astype(float)
+    g_E, g_D = nae.lipschitz_steps(V, W_E, W_D, M_H=M)
+    Hp = np.maximum(W_E @ V, 0) * M
+    assert g_D == pytest.approx(1 / (2 * np.linalg.svd(Hp, compute_uv=False)[0] ** 2), rel=1e-9)
+    sigma = np.linalg.svd(V, compute_uv=False)[0]
+    lam_D = np.linalg.svd(W_D, compute_uv=False)[0] ** 2
+    assert g_E == pytest.approx(1 / (2 * lam_D * sigma ** 2), rel=1e-6)
+    res = nae.fit(V, rule="additive", n_epochs=1, lr="lipschitz", W_E0=W_E, W_D0=W_D, M_H=M)
+    np.testing.assert_allclose(res.lr[0], (g_E, g_D), rtol=1e-6)
+    assert res.loss[0] < res.initial_loss
+    with pytest.raises(ValueError, match="W_D must be nonnegative"):
+        nae.lipschitz_steps(V, W_E, -W_D)

@@ -86,7 +86,7 @@ def test_many_templates_get_thinned_ticks():
 
 
 def test_log_compression_fmax_and_mask_limits():
-    _, ax, im = plot.plot_matrix(V, "V", log=True, gamma=10, fmax=2000)
+    _, ax, im = plot.plot_matrix(V, "V", log=True, log_factor=10, fmax=2000)
     np.testing.assert_allclose(im.get_array(), np.log1p(10 * V))
     assert ax.get_ylim()[1] == 2000
     assert "log" in ax.figure.axes[1].get_ylabel()
@@ -132,7 +132,7 @@ def test_update_image_changes_data_and_follows_a_new_rank():
 
 
 def test_update_image_keeps_log_compression():
-    _, _, im = plot.plot_matrix(V, "V", log=True, gamma=5)
+    _, _, im = plot.plot_matrix(V, "V", log=True, log_factor=5)
     plot.update_image(im, 2 * V)
     np.testing.assert_allclose(im.get_array(), np.log1p(10 * V))
 

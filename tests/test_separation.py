@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
+import nmfedu
 from nmfedu import constraints as C
 from nmfedu import separation as S
 from nmfedu.spectrogram import pitch_to_hz, stft
@@ -35,14 +36,6 @@ def synth_two_hands(duration=3.0, sr=SR, seed=0):
         env = np.exp(-tt / 0.4) * np.minimum(1, tt / 0.005) * np.minimum(1, (tt[-1] - tt) / 0.01 + 1e-3)
         stems[g][n0:n1] += 0.1 * tone * env
     return stems["left"] + stems["right"], stems, notes
-
-
-def local_mu(V, W, H, n_iter=50, eps=1e-12):
-    W, H = W.copy(), H.copy()
-    for _ in range(n_iter):
-        H *= (W.T @ V) / (W.T @ W @ H + eps)
-        W *= (V @ H.T) / (W @ (H @ H.T) + eps)
-    return W, H
 
 
 nonneg = arrays(np.float64, (3, 4, 5), elements=st.one_of(
@@ -108,7 +101,8 @@ def test_pipeline_steps_preserve_the_mixture():
     X = stft(x)
     V = np.abs(X)
     W0, H0, labels = C.build_constraints(notes, *V.shape)
-    W, H = local_mu(V, W0, H0)
+    res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=50, tol=0)
+    W, H = res.W, res.H
     models = S.model_spectrograms(W, S.split_activations(H, labels))
     M = S.masks(models)
     parts = S.apply_masks(X, M)
@@ -143,7 +137,6 @@ def toy():
 
 @pytest.fixture(scope="module")
 def details(toy):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     return S.separate(x, SR, notes, n_iter=50, return_details=True)
 
@@ -181,14 +174,12 @@ def test_linear_magnitude_beats_log_and_is_near_the_oracle(toy, details):
 @pytest.mark.parametrize("kwargs", [dict(compression="log"), dict(share="proportional"),
                                     dict(onset_templates=False, mask_exponent=1.0)])
 def test_separate_variants_preserve_mixture(toy, kwargs):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     sig = S.separate(x, SR, notes, n_iter=10, **kwargs)
     np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
 
 
 def test_separate_bad_input(toy):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     with pytest.raises(ValueError, match="by='Hand'"):
         S.separate(x, SR, notes, by="Hand")
@@ -205,7 +196,6 @@ def test_separate_bad_input(toy):
 
 
 def test_separate_stereo_is_mixed_down_and_late_notes_are_clipped(toy):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     late = pd.concat([notes, pd.DataFrame([[2.9, 1.0, 70, 80, "right"], [5.0, 1.0, 50, 80, "left"]],
                                           columns=notes.columns)], ignore_index=True)
@@ -218,7 +208,6 @@ def test_separate_stereo_is_mixed_down_and_late_notes_are_clipped(toy):
 
 
 def test_group_with_all_notes_past_the_end_gets_a_silent_signal(toy):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     extra = pd.DataFrame([[5.0, 1.0, 50, 80, "pedal"]], columns=notes.columns)
     with pytest.warns(UserWarning, match="end of the audio"):
@@ -230,7 +219,6 @@ def test_group_with_all_notes_past_the_end_gets_a_silent_signal(toy):
 
 
 def test_decay_constraint_holds_and_can_be_switched_off(toy, details):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     assert details.params["decay_after"] == S.SEPARATION_DEFAULTS["decay_after"]
     segs = C.decay_segments(notes, details.labels, details.H.shape[1], sr=SR,
@@ -264,7 +252,6 @@ def test_attack_columns_avoid_other_groups_bands_and_shared_onsets():
 
 
 def test_separate_with_and_without_attack_columns(toy, details):
-    pytest.importorskip("nmfedu.factorization")
     x, _, notes = toy
     # the hands' onsets are 0.1 s apart: none is isolated with the default guard
     assert "attack" not in set(details.labels["kind"])
@@ -278,3 +265,27 @@ def test_separate_with_and_without_attack_columns(toy, details):
         assert np.all(d.W[d.W0 == 0] == 0) and np.all(d.H[d.H0 == 0] == 0)
         np.testing.assert_allclose(sum(d.signals.values()), x, atol=1e-6 * np.abs(x).max())
         np.testing.assert_allclose(sum(d.masks.values()), 1.0, atol=1e-12)
+
+
+def test_separate_with_kl_divergence(toy, details):
+    """beta="kl" runs the KL updates (a different model than Frobenius), keeps the
+    constraints' zeros, preserves the mixture and separates the toy mixture."""
+    from nmfedu.evaluation import bss_eval
+
+    x, stems, notes = toy
+    kl = S.separate(x, SR, notes, n_iter=50, beta="kl", return_details=True)
+    assert kl.params["beta"] == "kl"
+    np.testing.assert_allclose(sum(kl.signals.values()), x, atol=1e-6 * np.abs(x).max())
+    assert np.all(kl.W[kl.W0 == 0] == 0) and np.all(kl.H[kl.H0 == 0] == 0)
+    assert not np.allclose(kl.W, details.W)  # really another objective
+    assert (bss_eval(stems, kl.signals)["SDR"] > 10).all()
+
+
+def test_separate_accepts_a_note_table_without_velocity(toy):
+    """Velocity is optional in the note-table contract (nmfedu.score.validate)."""
+    x, _, notes = toy
+    with_velocity = S.separate(x, SR, notes, n_iter=10)
+    without = S.separate(x, SR, notes.drop(columns="Velocity"), n_iter=10)
+    assert list(without) == list(with_velocity)
+    for g in with_velocity:
+        np.testing.assert_array_equal(without[g], with_velocity[g])

@@ -11,6 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from nmfedu import plot, widgets  # noqa: E402
+from nmfedu.demos import nb01 as demo01  # noqa: E402
+from nmfedu.demos import nb02 as demo02  # noqa: E402
 
 V = np.random.default_rng(1).random((12, 16))
 
@@ -284,14 +286,13 @@ def test_decomposition_figure_accepts_tuples_and_rejects_others():
 
 
 def _toy_gd_problem():
-    from nmfedu.demos.nb01 import toy_problem
-    t = toy_problem()
+    t = demo01.toy_problem()
     return t["V"], t["W"], t["H0"]
 
 
 def test_gradient_descent_figure_marks_negatives_and_projects():
     Vg, Wg, H0 = _toy_gd_problem()
-    fw = widgets.gradient_descent_figure(Vg, Wg, H0, gamma=0.3, n_iter=100,
+    fw = demo01.gradient_descent_figure(Vg, Wg, H0, gamma=0.3, n_iter=100,
                                         reference={"best": 0.1, "best ≥ 0": 0.11}, dpi=40)
     assert (fw.data["H"] < 0).any()
     assert len(fw.handles["marks"].get_offsets()) == int((fw.data["H"] < 0).sum())
@@ -300,7 +301,7 @@ def test_gradient_descent_figure_marks_negatives_and_projects():
     fw.update(gamma=1.0, project=False, n_iter=1000)  # diverges; must not raise
     assert "Loss" in fw.handles["axL"].get_title()
     with pytest.raises(ValueError, match="gamma"):
-        widgets.gradient_descent_figure(Vg, Wg, H0, gamma=0.25)
+        demo01.gradient_descent_figure(Vg, Wg, H0, gamma=0.25)
 
 
 def test_nmf_figure_labels_templates_with_pitches():
@@ -314,12 +315,12 @@ def test_nmf_figure_labels_templates_with_pitches():
     H[0, : n // 2 - 2] = 1.0
     H[1, n // 2 + 1:] = 1.0
     Vn = np.random.default_rng(0).random((30, 2)) @ H + 1e-3
-    fw = widgets.nmf_figure(Vn, R=2, n_iter=50, max_rank=4, sr=sr, notes=notes, dpi=40)
+    fw = demo02.nmf_figure(Vn, R=2, n_iter=50, max_rank=4, sr=sr, notes=notes, dpi=40)
     assert sorted(fw.data["labels"]) == ["≈ G3 (55)", "≈ G4 (67)"]
     ticks = [t.get_text() for t in fw.handles["axes"]["H"].get_yticklabels()]
     assert ticks == fw.data["labels"]
     fw.update(R=3)
     assert fw.handles["images"]["W"].get_array().shape == (30, 3)
     assert "‖V‖²" in fw.handles["axes"]["WH"].get_title()
-    toy = widgets.nmf_figure(Vn, R=2, n_iter=10, sr=None, dpi=40)
+    toy = demo02.nmf_figure(Vn, R=2, n_iter=10, sr=None, dpi=40)
     assert toy.handles["axes"]["W"].get_ylabel() == "Frequency bin k (index)"

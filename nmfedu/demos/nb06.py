@@ -1,31 +1,26 @@
 """Interactive figure of notebook 06 (the autoencoder view): training a nonnegative
-autoencoder with projected gradient descent on the toy recording."""
+autoencoder with projected gradient descent on the toy recording.
+
+Notebooks: 06.
+"""
 from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
-from .. import data, nae, plot, spectrogram, widgets
-
-
-def toy_spectrogram():
-    """Magnitude spectrogram ``V`` (K × N) of the bundled toy recording and the piece itself."""
-    piece = data.load(data.TOY)
-    return spectrogram.magnitude(piece.x), piece
+from .. import data, nae, plot, widgets
 
 
 def train(V, R: int, n_epochs: int, lr, seed: int = 0):
     """Train the NAE with the additive rule; returns ``(W_D, H, V_hat, loss)``.
 
     ``lr`` is a fixed learning rate γ or ``"lipschitz"`` (see :func:`nmfedu.nae.fit`).
-    Used by :func:`training_widget` and notebook 06.
+    Notebooks: 06 (also :func:`training_widget`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = nae.fit(V, R, rule="additive", n_epochs=n_epochs, lr=lr, seed=seed)
     V_hat = result.reconstruct(V)
-    return result.W_D, result.H, V_hat, np.concatenate([[result.loss0], result.loss])
+    return result.W_D, result.H, V_hat, result.curve
 
 
 def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
@@ -35,10 +30,12 @@ def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
     The figure shows the decoder ``W_D`` (templates, left), the code ``H`` (top), the
     spectrogram ``V`` and the network's output ``V̂`` (bottom), and the loss per epoch.
     With ``adaptive`` on, the step is ``1/Lipschitz constant`` per layer and the slider's
-    γ is ignored. Used by notebook 06 and ``benchmarks/bench_widgets.py``.
+    γ is ignored.
+
+    Notebooks: 06 (also ``benchmarks/bench_widgets.py``).
     """
     if V is None:
-        V = toy_spectrogram()[0]
+        V = data.load_spectrogram(data.TOY)[0]
 
     def compute(R, lr, adaptive, n_epochs, V):
         return train(V, R, n_epochs, "lipschitz" if adaptive else lr)
@@ -46,7 +43,7 @@ def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
     def setup(fig, d):
         W_D, H, V_hat, loss = d
         _, _, images = plot.plot_decomposition(
-            V, W_D, H, WH=V_hat, fmax=2000, log=True, gamma=1.0, fig=fig,
+            V, W_D, H, WH=V_hat, fmax=2000, log=True, log_factor=1.0, fig=fig,
             titles={"W": "Decoder $W_\\mathcal{D}$", "H": "Code $H$", "WH": "Output $\\hat V$",
                     "loss": "Loss per epoch"},
             loss={"NAE (additive)": loss},

@@ -1,20 +1,16 @@
-"""Interactive figure and shared computations of notebook 07 (structured dropout)."""
+"""Interactive figure and shared computations of notebook 07 (structured dropout).
+
+Notebooks: 07.
+"""
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 
-from .. import constraints, data, nae, plot, spectrogram, widgets
+from .. import constraints, data, nae, plot, widgets
 
 PIECE = "mozart_sonata"
-
-
-def piece_spectrogram(name: str = PIECE):
-    """``(V, piece)``: magnitude spectrogram of a bundled piece (notebook 07 uses the
-    Mozart excerpt, whose hands have disjoint registers)."""
-    piece = data.load(name)
-    return spectrogram.magnitude(piece.x), piece
 
 
 def template_similarity(W_D, pitches):
@@ -22,6 +18,8 @@ def template_similarity(W_D, pitches):
 
     Near 1: column r looks like pitch ``pitches[r]``; near 0: it has nothing to do with it.
     A measure of *semantic meaning* of the learnt templates (notebook 07).
+
+    Notebooks: 07.
     """
     T = constraints.pitch_templates(list(pitches), K=W_D.shape[0])
     norms = np.linalg.norm(W_D, axis=0) * np.linalg.norm(T, axis=0)
@@ -31,14 +29,15 @@ def template_similarity(W_D, pitches):
 def train(V, M_H, rule: str, n_epochs: int, use_mask: bool, seed: int = 0):
     """Train an NAE from a random start, with or without the structured-dropout mask ``M_H``.
 
-    Returns ``(W_D, H', V̂, loss per epoch)``. Used by :func:`dropout_widget` and notebook 07.
+    Returns ``(W_D, H', V̂, loss per epoch)``. Notebooks: 07 (also
+    :func:`dropout_widget`).
     """
     mask = M_H if use_mask else None
     W_E0, W_D0 = nae.init_random(V, M_H.shape[0], M_H=mask, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = nae.fit(V, rule=rule, n_epochs=n_epochs, W_E0=W_E0, W_D0=W_D0, M_H=mask)
-    return result.W_D, result.H, result.reconstruct(V), np.concatenate([[result.loss0], result.loss])
+    return result.W_D, result.H, result.reconstruct(V), result.curve
 
 
 def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",
@@ -47,11 +46,12 @@ def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",
 
     The decoder's columns are labelled with the pitch whose score regions form row r of
     ``M_H``; with the mask on, the learnt templates match those pitches, without it they do
-    not. Behind a Run button (a training takes about a second). Used by notebook 07 and
-    ``benchmarks/bench_widgets.py``.
+    not. Behind a Run button (a training takes about a second).
+
+    Notebooks: 07 (also ``benchmarks/bench_widgets.py``).
     """
     if V is None:
-        V, piece = piece_spectrogram()
+        V, _, piece = data.load_spectrogram(PIECE)
         _, _, M_H, labels = nae.init_score_informed(V, piece.notes)
     pitches = list(labels["pitch"])
 

@@ -4,6 +4,8 @@ Each notebook ``NN_*.ipynb`` has a module ``nmfedu.exercises.nbNN`` with one
 function per exercise. A notebook cell calls ``show(solution, SHOW_SOLUTIONS)``:
 with the flag False it prints a one-line hint that a solution exists; with the
 flag True it runs the solution (which prints and/or plots its answer).
+
+Notebooks: 01–04, 06–08 (one module each; :func:`show` in every one).
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import inspect
 
 def show(solution, flag: bool, *args, **kwargs):
     """Run ``solution(*args, **kwargs)`` if ``flag`` is true, else say how to reveal it.
+
+    Notebooks: 01–04, 06–08 (every exercise).
 
     Parameters
     ----------
@@ -32,5 +36,8 @@ def show(solution, flag: bool, *args, **kwargs):
 
 
 def source(solution) -> str:
-    """The source code of a solution function (to print it instead of running it)."""
+    """The source code of a solution function (to print it instead of running it).
+
+    Notebooks: 01–04, 06–08 (through :func:`show`).
+    """
     return inspect.getsource(solution)

@@ -14,6 +14,8 @@ Exercises
    just above it.
 3. :func:`projected_gradient_descent` — set negative entries to zero after each
    step: nonnegative, but at the price of a (slightly) higher loss.
+
+Notebooks: 01.
 """
 from __future__ import annotations
 
@@ -55,6 +57,8 @@ def gradient_W_derivation(V, W, H, h: float = 1e-3):
     Prints the five steps of the derivation (as in the notebook's derivation for H), then
     compares ``2 (W H Hᵀ − V Hᵀ)`` with :func:`nmfedu.gradient_W` and with central
     differences of :func:`nmfedu.loss` over every entry of ``W``.
+
+    Notebooks: 01.
 
     Parameters
     ----------
@@ -102,6 +106,8 @@ def largest_stable_learning_rate(V, W, H0, n_iter: int = 300):
 
     Runs :func:`nmfedu.nmf_gd` (W fixed, no projection) at 0.95 and 1.05 times the bound.
 
+    Notebooks: 01.
+
     Returns
     -------
     dict with ``eigenvalues``, ``gamma_max``, ``gamma_best``, ``loss_below``, ``loss_above``.
@@ -138,6 +144,8 @@ def projected_gradient_descent(V, W, H0, gamma: float = 0.3, n_iter: int = 200):
     unconstrained one, because the nonnegative matrices are a subset of all matrices: plain
     gradient descent lowers the loss further by using negative activations that have no
     meaning for a spectrogram.
+
+    Notebooks: 01.
 
     Returns
     -------

@@ -17,12 +17,16 @@ Exercises
 Helpers
 -------
 :func:`pitch_similarity`, :func:`template_pitches` — which pitch of the score each learnt
-activation row follows (used in notebook 02, Section 6, its interactive figure, and by
-exercise 3).
+activation row follows — live with notebook 02's figures in :mod:`nmfedu.demos.nb02` and
+are re-exported here for exercise 3 and the notebook's ``nb02.pitch_similarity``.
+
+Notebooks: 02.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from ..demos.nb02 import pitch_similarity, template_pitches
 
 __all__ = ["multiplicative_W_update", "zero_in_H0", "rank_too_small_or_large",
            "pitch_similarity", "template_pitches"]
@@ -46,6 +50,8 @@ def multiplicative_W_update(V, W, H):
     Prints the derivation, then computes one gradient step with the adaptive rate
     (:func:`nmfedu.factorization.mu_learning_rate_W`), the multiplicative step, and one
     iteration of :func:`nmfedu.nmf` with ``fix_H=True``, and compares them.
+
+    Notebooks: 02.
 
     Returns
     -------
@@ -86,6 +92,8 @@ def zero_in_H0(V, W, H0, row: int = 0, frames=range(4), n_iter: int = 100, gamma
     little or too much of the template in that frame. Notebook 03 uses exactly this to
     impose where a note may sound.
 
+    Notebooks: 02.
+
     Returns
     -------
     dict with ``after_mu`` (the entries after the multiplicative updates) and ``after_gd``
@@ -111,62 +119,6 @@ def zero_in_H0(V, W, H0, row: int = 0, frames=range(4), n_iter: int = 100, gamma
     return dict(after_mu=after_mu, after_gd=after_gd)
 
 
-def pitch_similarity(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
-    """How closely each activation row follows the notes of each pitch of the score.
-
-    For every row ``r`` of ``H`` and every pitch ``p``, the cosine similarity between the row
-    (the activation over time) and the score's piano-roll row of ``p`` (1 in the frames where a
-    note of pitch ``p`` sounds, 0 elsewhere; :func:`nmfedu.constraints.activation_constraints`
-    without tolerances). 1 means the row is active exactly while ``p`` sounds, with constant
-    strength; a row that is active during the notes of two pitches is similar to both.
-
-    Parameters
-    ----------
-    H : ndarray, shape (R, N)
-    notes : DataFrame
-        Note table (``Start``, ``Duration``, ``Pitch``).
-    pitches : sequence of int, optional
-        Candidate pitches (default: the score's, ascending).
-    hop_length, sr : optional
-        STFT parameters (default: the series' convention).
-
-    Returns
-    -------
-    pitches : list of int
-    similarity : ndarray, shape (R, len(pitches)), values in [0, 1]
-    """
-    from nmfedu import spectrogram
-    from nmfedu.constraints import activation_constraints
-
-    H = np.asarray(H, dtype=float)
-    if pitches is None:
-        pitches = sorted(int(p) for p in np.unique(notes["Pitch"]))
-    hop_length = hop_length or spectrogram.HOP_LENGTH
-    sr = sr or spectrogram.SR
-    roll = activation_constraints(notes, pitches, H.shape[1], frame_res=hop_length / sr,
-                                  onset_tol=0.0, offset_tol=0.0)
-    tiny = np.finfo(float).tiny
-    Hn = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), tiny)
-    Pn = roll / np.maximum(np.linalg.norm(roll, axis=1, keepdims=True), tiny)
-    return [int(p) for p in pitches], np.clip(Hn @ Pn.T, 0.0, 1.0)
-
-
-def template_pitches(H, notes, pitches=None, hop_length: int | None = None, sr: float | None = None):
-    """Which pitch of the score each activation row follows, and how closely.
-
-    The row follows the pitch whose piano-roll row it is most similar to
-    (:func:`pitch_similarity`, cosine similarity in [0, 1]). Used in notebook 02 (Section 7
-    and the interactive figure on the recording) and by exercise 3.
-
-    Returns
-    -------
-    list of (pitch, similarity), one per row of H.
-    """
-    pitches, sim = pitch_similarity(H, notes, pitches, hop_length, sr)
-    best = np.argmax(sim, axis=1)
-    return [(pitches[b], float(sim[r, b])) for r, b in enumerate(best)]
-
-
 def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: int = 200):
     """Exercise 3: NMF of the piano spectrogram with fewer and with more templates than pitches.
 
@@ -180,6 +132,8 @@ def rank_too_small_or_large(V, notes=None, ranks=(3, 8), seed: int = 0, n_iter: 
     one for the attack, one for the decay, or one for the note alone and one for the chord),
     and the loss is lower although nothing musical was gained. Either way, a template is not
     "a pitch" — the rank alone does not give NMF a meaning.
+
+    Notebooks: 02.
 
     Parameters
     ----------

@@ -14,20 +14,22 @@ Exercises
    generous onset tolerance.
 3. :func:`onset_share` — how much of the model ``WH`` do the onset templates
    explain around the onsets, and how much elsewhere?
+
+Notebooks: 03.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["zeros_stay_zero", "synchronisation_error", "onset_share", "constraint_widget"]
+__all__ = ["zeros_stay_zero", "synchronisation_error", "onset_share"]
 
 
 def _toy():
+    """``(V, piece)`` of the toy recording (:func:`nmfedu.data.load_spectrogram`)."""
     from nmfedu import data
-    from nmfedu.spectrogram import magnitude
 
-    piece = data.load(data.TOY)
-    return piece, magnitude(piece.x)
+    V, _, piece = data.load_spectrogram(data.TOY)
+    return V, piece
 
 
 def _rel_error(V, W, H, frames=None):
@@ -48,6 +50,8 @@ def zeros_stay_zero(n_iter: int = 30, gamma: float = 1e-3):
     start and counts again: wherever the gradient is negative, a zero entry
     becomes positive, and the template is no longer harmonic.
 
+    Notebooks: 03.
+
     Returns
     -------
     dict with ``zeros_before``, ``zeros_mu``, ``zeros_gd``, ``size``.
@@ -55,7 +59,7 @@ def zeros_stay_zero(n_iter: int = 30, gamma: float = 1e-3):
     import nmfedu
     from nmfedu import constraints
 
-    piece, V = _toy()
+    V, piece = _toy()
     pitches = np.unique(piece.notes["Pitch"].to_numpy(int))
     W0 = constraints.pitch_templates(pitches, K=V.shape[0], n_harmonics=25, tolerance=0.5,
                                      min_width=2.0)
@@ -86,6 +90,8 @@ def synchronisation_error(shift: float = 0.15, n_iter: int = 50):
     a tolerance larger than the error repairs it, at the price of looser
     constraints. The relative error ``‖V − WH‖ / ‖V‖`` shows it.
 
+    Notebooks: 03.
+
     Returns
     -------
     dict tolerance → relative error (and ``"in sync"`` for the unshifted score).
@@ -93,7 +99,7 @@ def synchronisation_error(shift: float = 0.15, n_iter: int = 50):
     import nmfedu
     from nmfedu import constraints
 
-    piece, V = _toy()
+    V, piece = _toy()
     K, N = V.shape
     late = piece.notes.copy()
     late["Start"] = late["Start"] + shift
@@ -124,6 +130,8 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
     that of the whole model in frames within ``window`` seconds after an onset
     and in all other frames.
 
+    Notebooks: 03.
+
     Returns
     -------
     dict with ``near_onsets`` and ``elsewhere`` (fractions of model energy).
@@ -132,7 +140,7 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
     from nmfedu import constraints, separation
     from nmfedu.spectrogram import frame_of
 
-    piece, V = _toy()
+    V, piece = _toy()
     K, N = V.shape
     W0, H0, labels = constraints.build_constraints(piece.notes, K, N, by=None, n_harmonics=25,
                                                    tolerance=0.5, min_width=2.0, offset_tol=0.5,
@@ -155,77 +163,3 @@ def onset_share(n_iter: int = 50, window: float = 0.1):
     print("The onset templates explain a clear part of the model right after the onsets and\n"
           "(by construction) almost nothing elsewhere: they are allowed only near onsets.")
     return out
-
-
-# --------------------------------------------------------------------------- interactive figure
-def constraint_widget(V=None, notes=None, n_iter: int = 50):
-    """The interactive figure of notebook 03: constrained NMF with toggles and tolerance sliders.
-
-    Controls: toggles ``templates`` (harmonic template constraints), ``activations``
-    (activation constraints of the pitch rows), ``onsets`` (onset templates) and sliders
-    ``tolerance`` (pitch tolerance τ in semitones), ``onset_tol`` and ``offset_tol`` (s).
-    Every change runs ``n_iter`` multiplicative updates from the initialisation of
-    :func:`nmfedu.constraints.build_constraints` (``by=None``), in which a switched-off
-    constraint is replaced by a random start (seeded) and switched-off onset templates by
-    zero columns and rows (which stay zero). ``V`` (the spectrogram) is computed once.
-
-    Parameters
-    ----------
-    V : ndarray (K, N), optional
-        Magnitude spectrogram; default: of the toy recording.
-    notes : DataFrame, optional
-        Its note table; default: the toy's.
-
-    Returns
-    -------
-    nmfedu.widgets.InteractiveFigure
-        ``.update(tolerance=1.0)`` etc. drives it headless (``benchmarks/bench_widgets.py``).
-    """
-    import nmfedu
-    from nmfedu import constraints, plot, widgets
-
-    if V is None or notes is None:
-        piece, V = _toy()
-        notes = piece.notes
-
-    def compute(templates, activations, onsets, tolerance, onset_tol, offset_tol, V, notes):
-        K, N = V.shape
-        W0, H0, labels = constraints.build_constraints(notes, K, N, by=None, n_harmonics=25,
-                                                       tolerance=tolerance, min_width=2.0,
-                                                       onset_tol=onset_tol, offset_tol=offset_tol,
-                                                       onset_templates=True, onset_shape="flat")
-        pitch = (labels["kind"] == "pitch").to_numpy()
-        W_rand, H_rand = nmfedu.factorization.init_random(K, N, W0.shape[1], seed=0,
-                                                          scale=float(V.mean()))
-        if not templates:       # unconstrained pitch templates: random start, no zeros
-            W0[:, pitch] = W_rand[:, pitch]
-        if not activations:     # unconstrained pitch activations
-            H0[pitch] = H_rand[pitch]
-        if not onsets:          # onset templates off: a zero column and row stay zero
-            W0[:, ~pitch] = 0.0
-            H0[~pitch] = 0.0
-        res = nmfedu.nmf(V, W0.shape[1], W0=W0, H0=H0, n_iter=n_iter, tol=0)
-        WH = res.W @ res.H
-        return dict(W=res.W, H=res.H, WH=WH, labels=labels,
-                    error=float(np.linalg.norm(V - WH) / np.linalg.norm(V)))
-
-    def draw(handles, data):
-        for key in ("W", "H", "WH"):
-            plot.update_image(handles["images"][key], data[key])
-        handles["axes"]["WH"].set_title(f"Model WH (rel. error {data['error']:.3f})")
-
-    def setup(fig, data):
-        _, axes, images = plot.plot_decomposition(V, data["W"], data["H"], WH=data["WH"],
-                                                  labels=data["labels"], fmax=3000, log=True,
-                                                  fig=fig)
-        handles = dict(axes=axes, images=images)
-        draw(handles, data)
-        return handles
-
-    controls = {**widgets.constraint_toggles(templates=True, activations=True, onsets=True),
-                "tolerance": widgets.pitch_tolerance_slider(0.5),
-                "onset_tol": widgets.onset_tolerance_slider(0.1),
-                "offset_tol": widgets.offset_tolerance_slider(0.5)}
-    return widgets.InteractiveFigure(compute, draw, controls, setup=setup,
-                                     fixed=dict(V=V, notes=notes), figsize=(10.5, 5.2),
-                                     title="Constrained NMF of the toy recording")

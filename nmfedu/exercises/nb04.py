@@ -15,37 +15,16 @@ Exercises
    by hand: how close is that to the true left and right hands?
 4. :func:`library_defaults` — the lecture's plain model against ``separate()``'s
    defaults (refinements chosen on the bundled pieces), on every bundled piece.
+
+Notebooks: 04.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LECTURE", "mask_exponent", "with_onset_templates", "register_split", "library_defaults",
-           "editing_widget"]
+from ..demos.nb04 import LECTURE, piece_excerpt as _piece
 
-#: The plain score-informed NMF of the lecture (Ewert & Müller 2012), every parameter spelled out,
-#: as notebook 04 uses it: one column per (hand, pitch), masks with p = 2, no decay constraint,
-#: no onset or attack columns.
-LECTURE = dict(share="columns", decay_after=None, attack_guard=None, mask_exponent=2.0,
-               n_harmonics=25, tolerance=1.0, min_width=3.0, onset_tol=0.1, offset_tol=0.1,
-               onset_templates=False, onset_shape="flat", onset_before=0.05, onset_after=0.1,
-               n_iter=100)
-
-
-def _piece(name=None, seconds=None):
-    from nmfedu import data
-
-    piece = data.load(name or data.DEFAULT_PIECE)
-    x, notes, stems = piece.x, piece.notes, dict(piece.stems)
-    if seconds is not None:
-        L = int(round(seconds * piece.sr))
-        x = x[:L]
-        stems = {g: s[:L] for g, s in stems.items()}
-        notes = notes[notes["Start"] < seconds - 0.05].copy()
-        notes["Duration"] = np.minimum(notes["Duration"], seconds - notes["Start"])
-        notes = notes.reset_index(drop=True)
-    return piece, x, notes, stems
-
+__all__ = ["LECTURE", "mask_exponent", "with_onset_templates", "register_split", "library_defaults"]
 
 def _sdr_line(label, table):
     cells = "  ".join(f"{g} {table.loc[g, 'SDR']:5.1f} dB" for g in table.index)
@@ -59,6 +38,8 @@ def mask_exponent(exponents=(1.0, 2.0, 8.0), name=None, seconds=None):
     model magnitudes, ``p = 2`` to the model powers (Wiener-like), large ``p``
     gives (almost) every bin to the louder model — a binary mask. The
     factorisation is computed once; only the masks change.
+
+    Notebooks: 04.
 
     Returns
     -------
@@ -98,6 +79,8 @@ def with_onset_templates(name=None, seconds=None):
     explain the attack of a note of the *other* hand that starts at the same time. The
     numbers say which effect wins on this piece.
 
+    Notebooks: 04.
+
     Returns
     -------
     dict setting → mean SDR (dB, 1 decimal).
@@ -126,6 +109,8 @@ def register_split(split_pitch: int = 60, name=None, seconds=None):
     with ``by="Register"`` and is compared with the true hands. Where the hands
     cross or share a register, the register split assigns notes to the wrong
     hand, and the SDR against the hand stems drops.
+
+    Notebooks: 04.
 
     Returns
     -------
@@ -160,6 +145,8 @@ def library_defaults(names=None, seconds=None):
     runs both on every piece with two hands and prints the mean SDR and the gap to the oracle
     ratio mask.
 
+    Notebooks: 04.
+
     Returns
     -------
     dict piece → dict with ``lecture``, ``defaults``, ``oracle`` (mean SDR, dB, 1 decimal).
@@ -183,82 +170,3 @@ def library_defaults(names=None, seconds=None):
     print("The refinements matter most where the hands share pitches; where they do not, the plain\n"
           "model is already close to what the defaults reach.")
     return out
-
-
-# --------------------------------------------------------------------------- interactive figure
-def editing_widget(details=None, sr=None, fmax: float = 4000.0):
-    """The interactive figure of notebook 04: mask exponent and the level of each hand.
-
-    Controls: ``p`` (mask exponent of :func:`nmfedu.separation.masks`), ``gain_left`` and
-    ``gain_right`` (dB). The factorization is done once (``details`` from
-    :func:`nmfedu.separation.separate` with ``return_details=True``); a change only
-    recomputes the masks ``M_g = V_g^p ⊘ Σ_h V_h^p`` from the stored model spectrograms,
-    the edited spectrogram ``Y = g_L M_L ⊙ X + g_R M_R ⊙ X`` and one inverse STFT. The
-    figure shows the left-hand mask and ``|Y|``; the player below it (attribute
-    ``player``, an :class:`ipywidgets.HTML`) is replaced with the edited recording.
-
-    Parameters
-    ----------
-    details : SeparationDetails, optional
-        Default: the separation of :data:`nmfedu.data.DEFAULT_PIECE` with default settings.
-    sr : int, optional
-        Sample rate (default: the piece's).
-    fmax : float
-        Upper frequency of the figure in Hz.
-
-    Returns
-    -------
-    nmfedu.widgets.InteractiveFigure
-        Displaying it shows controls, figure and the player (attribute ``player``);
-        ``.update(gain_left=-12)`` drives it headless (``benchmarks/bench_widgets.py``).
-    """
-    import ipywidgets
-
-    from nmfedu import audio, plot, separation, widgets
-    from nmfedu.spectrogram import istft
-
-    if details is None:
-        piece, x, notes, _ = _piece()
-        details = separation.separate(x, piece.sr, notes, return_details=True, **LECTURE)
-        sr = piece.sr
-    sr = int(sr or 22050)
-    X = details.X
-    length = len(next(iter(details.signals.values())))
-    groups = list(details.models)
-    if set(groups) != {"left", "right"}:
-        raise ValueError(f"details must separate the groups 'left' and 'right', got {groups}")
-    player = ipywidgets.HTML()
-
-    def compute(p, gain_left, gain_right, X, models):
-        M = separation.masks(models, exponent=p)
-        g = {"left": 10 ** (gain_left / 20), "right": 10 ** (gain_right / 20)}
-        Y = (g["left"] * M["left"] + g["right"] * M["right"]) * X
-        y = istft(Y, length=length)
-        label = f"edited: left {gain_left:+.0f} dB, right {gain_right:+.0f} dB, p = {p:g}"
-        return dict(mask=M["left"], Y=np.abs(Y), y=y, html=audio.player(y, sr, title=label).data)
-
-    def draw(handles, data):
-        plot.update_image(handles["mask"], data["mask"])
-        plot.update_image(handles["Y"], data["Y"])
-        player.value = data["html"]
-
-    def setup(fig, data):
-        ax1, ax2 = fig.subplots(1, 2)
-        im_mask = plot.plot_matrix(data["mask"], "mask", ax=ax1, fmax=fmax,
-                                   title="Mask of the left hand  $M^L$")[2]
-        im_Y = plot.plot_matrix(data["Y"], "V", ax=ax2, fmax=fmax, log=True,
-                                title="Edited spectrogram  $|Y|$")[2]
-        player.value = data["html"]
-        return dict(mask=im_mask, Y=im_Y)
-
-    controls = {"p": widgets.float_slider("Mask exponent p", 2.0, 0.5, 8.0, 0.5, readout_format=".1f"),
-                "gain_left": widgets.float_slider("Left hand (dB)", 0.0, -30.0, 12.0, 3.0,
-                                                  readout_format="+.0f"),
-                "gain_right": widgets.float_slider("Right hand (dB)", 0.0, -30.0, 12.0, 3.0,
-                                                   readout_format="+.0f")}
-    fw = widgets.InteractiveFigure(compute, draw, controls, setup=setup,
-                                   fixed=dict(X=X, models=details.models), figsize=(10.0, 3.4),
-                                   title="Audio editing: the level of each hand")
-    fw.player = player
-    fw.widget.children = (*fw.widget.children, player)  # the player below the figure
-    return fw

@@ -1,4 +1,7 @@
-"""Exercise solutions for notebook 06 (the autoencoder view)."""
+"""Exercise solutions for notebook 06 (the autoencoder view).
+
+Notebooks: 06.
+"""
 from __future__ import annotations
 
 import warnings
@@ -14,6 +17,8 @@ def parameter_count(K: int = 1025, N: int = 2900, R: int = 88):
     NMF learns ``W`` (K·R) and ``H`` (R·N): its size grows with the recording. The NAE learns
     ``W_E`` (R·K) and ``W_D`` (K·R), independent of N; coding M new frames is one product
     ``W_E V_new`` (R·K·M multiply–adds) instead of an iterative NMF with ``W`` fixed.
+
+    Notebooks: 06.
     """
     nmf_params = K * R + R * N
     nae_params = 2 * K * R
@@ -32,6 +37,8 @@ def dead_unit(V, R: int = 4, unit: int = 0, n_epochs: int = 100, seed: int = 0):
     (``[Z > 0] = 0``): ``∂L/∂W_E`` is zero in that row, and with ``H`` zero in that row
     ``∂L/∂W_D = 2 D Hᵀ`` is zero in that column. Projected gradient descent leaves both as
     they are — the unit is dead. (The multiplicative rule has the same fixed point.)
+
+    Notebooks: 06.
     """
     W_E0, W_D0 = nae.init_random(V, R, seed=seed)
     W_E0 = W_E0.copy()
@@ -51,7 +58,10 @@ def dead_unit(V, R: int = 4, unit: int = 0, n_epochs: int = 100, seed: int = 0):
 def encoder_gradient_check(V, R: int = 3, seed: int = 1, entries=((0, 10), (1, 40), (2, 100)),
                            h: float = 1e-6):
     """Central finite differences for three entries of ``∂L/∂W_E`` against the formula
-    ``2 ((W_Dᵀ D) ⊙ [Z > 0]) Vᵀ`` (relative step ``h``)."""
+    ``2 ((W_Dᵀ D) ⊙ [Z > 0]) Vᵀ`` (relative step ``h``).
+
+    Notebooks: 06.
+    """
     W_E, W_D = nae.init_random(V, R, seed=seed)
     _, grad_E, _ = nae.gradients(V, W_E, W_D)
     for r, k in entries:

@@ -1,4 +1,7 @@
-"""Exercise solutions for notebook 07 (structured dropout and multiplicative updates)."""
+"""Exercise solutions for notebook 07 (structured dropout and multiplicative updates).
+
+Notebooks: 07.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +14,8 @@ def masked_entries_do_not_matter(V, W_E, W_D, M_H, seed: int = 0):
 
     ``H' = H ⊙ M_H`` multiplies those entries by zero before the decoder sees them, and in
     the backward pass the same factor ``M_H`` multiplies their gradient.
+
+    Notebooks: 07.
     """
     rng = np.random.default_rng(seed)
     H = nae.encode(V, W_E)                          # code without the mask
@@ -26,7 +31,10 @@ def masked_entries_do_not_matter(V, W_E, W_D, M_H, seed: int = 0):
 
 
 def decoder_rule_as_gradient_step(V, W_E, W_D, M_H):
-    """The decoder's multiplicative rule is a gradient step with ``γ = W_D ⊘ (2 W_D H' H'ᵀ)``."""
+    """The decoder's multiplicative rule is a gradient step with ``γ = W_D ⊘ (2 W_D H' H'ᵀ)``.
+
+    Notebooks: 07.
+    """
     Hm = (W_E @ V) * M_H
     grad = 2 * (W_D @ (Hm @ Hm.T) - V @ Hm.T)
     gamma = W_D / (2 * W_D @ (Hm @ Hm.T))
@@ -38,7 +46,10 @@ def decoder_rule_as_gradient_step(V, W_E, W_D, M_H):
 
 def misaligned_score(piece, shift: float = 0.3, n_epochs: int = 100):
     """Shift the score by ``shift`` seconds: the mask now drops the code where the notes really
-    sound, and the separation suffers (SDR in dB, before and after)."""
+    sound, and the separation suffers (SDR in dB, before and after).
+
+    Notebooks: 07.
+    """
     shifted = piece.notes.copy()
     shifted["Start"] = shifted["Start"] + shift
     duration = len(piece.x) / piece.sr

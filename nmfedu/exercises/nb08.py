@@ -1,4 +1,7 @@
-"""Exercise solutions for notebook 08 (loss against epochs)."""
+"""Exercise solutions for notebook 08 (loss against epochs).
+
+Notebooks: 08.
+"""
 from __future__ import annotations
 
 import time
@@ -8,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import nae, spectrogram
+from ..demos.nb08 import compare
 from ..factorization import nmf
 
 #: V-sized products (R·K·N multiply–adds each) per epoch / iteration, from the module
@@ -22,6 +26,8 @@ def cost_per_epoch(V, R: int = 32, n_epochs: int = 50, seed: int = 0):
     (R·K·N multiply–adds): five per NAE epoch (both rules), two per NMF iteration
     (``Wᵀ V`` and ``V Hᵀ``). So an NAE epoch should cost about 2.5 NMF iterations, and
     the two NAE rules about the same; the measured ratios are printed next to it.
+
+    Notebooks: 08.
     """
     W_E0, W_D0 = nae.init_random(V, R, seed=seed)
     H0 = np.maximum(W_E0 @ V, 0)
@@ -50,11 +56,13 @@ def float32(V, R: int = 32, n_epochs: int = 300, seed: int = 0):
     epoch is faster; its 7 significant digits are plenty for a loss that changes by far
     more than 1e-7 relative per epoch. (Where the loss barely changes any more, single
     precision would show it first; the losses themselves are summed in float64.)
+
+    Notebooks: 08.
     """
     out = {}
     for dtype in (np.float64, np.float32):
         t0 = time.perf_counter()
-        out[np.dtype(dtype).name] = (nae.compare(V, R, n_epochs=n_epochs, seed=seed, dtype=dtype),
+        out[np.dtype(dtype).name] = (compare(V, R, n_epochs=n_epochs, seed=seed, dtype=dtype),
                                      time.perf_counter() - t0)
     c64, t64 = out["float64"]
     c32, t32 = out["float32"]
@@ -77,12 +85,14 @@ def structured_dropout(piece, n_epochs: int = 300):
     same zeros. The mask removes most of the NMF code's freedom too (masked activations
     stay zero), so the gap between NMF and the multiplicative NAE narrows; the additive
     rule still lags, for the step-size reason of the notebook.
+
+    Notebooks: 08.
     """
     V = spectrogram.magnitude(piece.x)
     W_E0, W_D0, M_H, labels = nae.init_score_informed(V, piece.notes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cmp = nae.compare(V, W_D0.shape[1], n_epochs=n_epochs, M_H=M_H, W_D0=W_D0, W_E0=W_E0)
+        cmp = compare(V, W_D0.shape[1], n_epochs=n_epochs, M_H=M_H, W_D0=W_D0, W_E0=W_E0)
     print(f"K = {V.shape[0]}, N = {V.shape[1]}, R = {W_D0.shape[1]} (one code unit per pitch "
           f"and kind), M_H keeps {100 * M_H.mean():.1f} % of the code")
     for name, c in cmp.curves.items():
