@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_nonnegative_matrix
+from ._validation import check_matrix
 from .spectrogram import HOP_LENGTH, N_FFT, istft, stft
 
 __all__ = ["mosaic", "MosaicResult", "repetition_restriction", "polyphony_restriction",
@@ -175,8 +175,8 @@ def mosaic(V, W, n_iter: int = MOSAIC_DEFAULTS["n_iter"],
         If the source has fewer frames than the continuity kernel (or than 1), or a
         restriction is not None/0 or a positive integer.
     """
-    V = check_nonnegative_matrix(V, "V")
-    W = check_nonnegative_matrix(W, "W")
+    V = check_matrix(V, "V")
+    W = check_matrix(W, "W")
     if W.shape[0] != V.shape[0]:
         raise ValueError(f"W must have as many rows (frequency bins) as V ({V.shape[0]}), got "
                          f"{W.shape[0]}")
@@ -194,7 +194,7 @@ def mosaic(V, W, n_iter: int = MOSAIC_DEFAULTS["n_iter"],
         H = np.random.default_rng(seed).random((M, N)) + 1e-3
         H *= V.sum() / max(float((W @ H).sum()), _EPS)      # start at the target's level
     else:
-        H = check_nonnegative_matrix(H0, "H0").copy()
+        H = check_matrix(H0, "H0").copy()
         if H.shape != (M, N):
             raise ValueError(f"H0 must have shape ({M}, {N}), got {H.shape}")
     den = np.maximum(W.sum(axis=0), _EPS)[:, None]          # Wᵀ 1

@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_nonnegative_matrix
+from ._validation import check_matrix
 
 __all__ = ["shift", "model", "loss", "nmfd", "NMFDResult", "drum_activations",
            "drum_templates", "GM_DRUMS", "drum_class"]
@@ -318,7 +318,7 @@ def nmfd(V, R: int | None = None, T: int = 8, W0=None, H0=None, n_iter: int = 50
     >>> all(b <= a * (1 + 1e-9) for a, b in zip(r.loss, r.loss[1:]))
     True
     """
-    V = check_nonnegative_matrix(V, "V")
+    V = check_matrix(V, "V")
     K, N = V.shape
     if beta not in ("kl", "frobenius"):
         raise ValueError(f"beta must be 'kl' or 'frobenius', got {beta!r}")
@@ -345,7 +345,7 @@ def nmfd(V, R: int | None = None, T: int = 8, W0=None, H0=None, n_iter: int = 50
     if W0 is None:
         W = rng.random((T, K, R)) + 1e-3
     if H0 is not None:
-        H = check_nonnegative_matrix(H0, "H0").copy()
+        H = check_matrix(H0, "H0").copy()
         if H.shape != (R, N):
             raise ValueError(f"H0 must have shape ({R}, {N}), got {H.shape}")
     else:
