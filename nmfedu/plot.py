@@ -971,7 +971,7 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
 @_styled
 def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HOP_LENGTH,
                                n_fft: int = N_FFT, fmax: float | None = 4000.0, log: bool = True,
-                               gamma: float = 10.0, by: str | None = "Instrument", highlight=None,
+                               gamma: float = 1.0, by: str | None = "Instrument", highlight=None,
                                n_harmonics: int = 0, figsize=(9.0, 5.6), fig=None):
     """Piano roll above the spectrogram on one time axis (the seed's "piano roll → spectrogram").
 
@@ -982,7 +982,8 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
     V : array_like, shape (K, N)
         Magnitude spectrogram of the same recording.
     sr, hop_length, n_fft, fmax, log, gamma
-        As in :func:`plot_matrix` (default: log compression with γ = 10, up to 4 kHz).
+        As in :func:`plot_matrix` (default: log compression log(1 + V), as every spectrogram
+        figure of the series, up to 4 kHz).
     by, highlight
         As in :func:`plot_piano_roll`.
     n_harmonics : int
