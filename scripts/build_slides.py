@@ -92,7 +92,8 @@ def copy_assets(vendor: Path, out: Path) -> None:
 
 # Figures fit the slide; long slides scroll (reveal_scroll) instead of being cut off.
 CSS = """\
-.reveal .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.reveal .jp-OutputArea-output img { max-width: 100%; max-height: 560px; width: auto; height: auto; }
+.reveal h1, .reveal h2, .reveal h3 { text-transform: none; }
 .reveal section { text-align: left; }
 .reveal .jp-RenderedHTMLCommon table { font-size: 0.7em; margin: 0.5em 0; }
 .reveal .jp-RenderedHTMLCommon p, .reveal .jp-RenderedHTMLCommon li { font-size: 0.75em; line-height: 1.35; }
