@@ -97,6 +97,7 @@ CSS = """\
 .reveal section { text-align: left; }
 .reveal .jp-RenderedHTMLCommon table { font-size: 0.7em; margin: 0.5em 0; }
 .reveal .jp-RenderedHTMLCommon p, .reveal .jp-RenderedHTMLCommon li { font-size: 0.75em; line-height: 1.35; }
+.reveal .jp-RenderedHTMLCommon li li, .reveal .jp-RenderedHTMLCommon li p { font-size: 1em; }
 .reveal .jp-RenderedHTMLCommon h1 { font-size: 1.6em; }
 .reveal .jp-RenderedHTMLCommon h2 { font-size: 1.25em; }
 .reveal .jp-RenderedHTMLCommon h3 { font-size: 1.05em; }
