@@ -36,3 +36,19 @@ def test_lecture_plan_adds_up_to_90_minutes_and_links_existing_notebooks():
     names = {p.name for p in NOTEBOOKS}
     for link in re.findall(r"\]\((\d\d_[a-z_]+\.ipynb)\)", cell.source):
         assert link in names, f"the plan links {link}, which does not exist"
+
+
+def _nav(cell_source):
+    lines = [ln for ln in cell_source.splitlines() if re.match(r"^\[.*\]\(\d\d_[a-z_]+\.ipynb\)", ln)]
+    return lines[-1] if lines else None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_navigation_at_top_and_bottom_agree_and_point_to_existing_notebooks(path):
+    nb = nbformat.read(path, as_version=4)
+    top, bottom = _nav(nb.cells[0].source), _nav(nb.cells[-1].source)
+    assert top and bottom, f"{path.name}: navigation line missing at the top or the bottom"
+    assert top == bottom, f"{path.name}: top {top!r} and bottom {bottom!r} differ"
+    names = {p.name for p in NOTEBOOKS}
+    for link in re.findall(r"\((\d\d_[a-z_]+\.ipynb)\)", top):
+        assert link in names and link != path.name, f"{path.name}: navigation links {link}"
