@@ -3,6 +3,7 @@
 #   make test           set up, then unit/property tests, nbval on every notebook, browser test
 #   make notebooks      re-execute notebooks in place on a fresh kernel (NB=notebooks/02_*.ipynb for one)
 #   make html           export the executed notebooks to a static site in build/html
+#   make slides         export the notebooks' lecture path as offline reveal.js decks in build/slides
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
 #   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
 
@@ -19,11 +20,11 @@ LAB_ARGS ?= $(if $(NO_BROWSER),--no-browser,) $(if $(filter 0,$(shell id -u)),--
 # The notebooks' matrices are small: one BLAS thread per process is as fast, gives the same
 # numbers on every machine, and avoids a >10x slowdown when the kernel, JupyterLab, a browser
 # and pytest share two cores. Benchmarks (make bench) keep the library defaults and print them.
-test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OPENBLAS_NUM_THREADS = 1
-test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OMP_NUM_THREADS = 1
-test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export MKL_NUM_THREADS = 1
+test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export OPENBLAS_NUM_THREADS = 1
+test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export OMP_NUM_THREADS = 1
+test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data render-tools bench lock clean check-python
+.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
@@ -77,6 +78,26 @@ notebooks: setup
 
 html: setup
 	$(PY) scripts/build_html.py --out build/html
+
+# reveal.js, MathJax 2, require.js and jQuery for the offline slide decks, from npm (versions
+# pinned in scripts/slides/package-lock.json); Debian's npm is installed when missing.
+SLIDES_VENDOR = build/slides-vendor
+$(SLIDES_VENDOR)/.installed: scripts/slides/package.json scripts/slides/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) ; \
+	  else echo "make slides needs npm: run 'sudo apt-get install npm'"; exit 1; fi; }
+	rm -rf $(SLIDES_VENDOR) && mkdir -p $(SLIDES_VENDOR)
+	cp scripts/slides/package.json scripts/slides/package-lock.json $(SLIDES_VENDOR)/
+	cd $(SLIDES_VENDOR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+slides: setup $(SLIDES_VENDOR)/.installed
+	$(PY) scripts/build_slides.py --out build/slides --vendor $(SLIDES_VENDOR)/node_modules $(NB)
+
+# Opens a deck from disk in Chromium with the network blocked, and presents a notebook live in
+# JupyterLab with jupyterlab-rise (slides render, math typeset, a widget responds).
+test-slides: slides chromium
+	$(PY) tests/browser/run_slides_test.py
 
 # FluidSynth and the FluidR3_GM soundfont: make data renders with them, and make test checks
 # with them that make data reproduces data/ byte for byte (tests/test_data.py, never skipped).

@@ -53,7 +53,8 @@ __all__ = [
     "figure", "CMAP", "SIGNED_CMAP", "GROUP_COLORS", "STYLE", "FIGSIZE", "DECOMPOSITION_FIGSIZE",
     "set_style", "note_name", "pitch_label", "template_labels", "group_colors",
     "plot_matrix", "update_image", "plot_matrices", "plot_decomposition",
-    "plot_loss", "update_lines", "plot_piano_roll", "plot_score_and_spectrogram", "plot_signal", "plot_signals",
+    "plot_loss", "update_lines", "plot_piano_roll", "plot_score_and_spectrogram",
+    "plot_score_and_activations", "template_groups", "plot_signal", "plot_signals",
 ]
 
 #: Colour map for nonnegative matrices (white = 0).
@@ -209,20 +210,85 @@ def _axis_spec(kind, shape, sr, hop_length, n_fft, labels):
     return dict(extent=extent, xlabel=xlabel, ylabel=ylabel, ticks=ticks)
 
 
-def _label_capacity(ax, which):
-    """How many tick labels fit along the x or y axis of ``ax`` without overlapping
-    (one label per 1.3 font heights of the axis length)."""
+def _label_capacity(ax, which, size=None):
+    """How many tick labels of ``size`` points (default: the tick label size) fit along the x or
+    y axis of ``ax`` without overlapping (one label per 1.2 font heights of the axis length)."""
     from matplotlib.font_manager import FontProperties
 
     box = ax.get_position()
     width, height = ax.figure.get_size_inches()
     length_pt = 72.0 * (box.width * width if which == "x" else box.height * height)
-    size = FontProperties(size=mpl.rcParams[f"{which}tick.labelsize"]).get_size_in_points()
-    return max(2, int(length_pt // (1.3 * size)))
+    if size is None:
+        size = FontProperties(size=mpl.rcParams[f"{which}tick.labelsize"]).get_size_in_points()
+    return max(2, int(length_pt // (1.2 * size)))
 
 
-def _set_ticks(ax, spec, labels):
-    """Index ticks (thinned to at most ``_MAX_TICK_LABELS``) with optional labels."""
+#: Smallest font (points) of template tick labels: below it, labels are thinned instead.
+_MIN_LABEL_SIZE = 8.0
+#: Colour of the dividers between groups of templates (hands, pitch / onset templates).
+DIVIDER_COLOR = "#d9480f"
+
+
+def template_groups(labels) -> list[tuple[int, int, str]]:
+    """Runs of consecutive templates that belong to one group, for dividers in W / H figures.
+
+    Parameters
+    ----------
+    labels : DataFrame or sequence
+        The labels table of :mod:`nmfedu.constraints` / :func:`nmfedu.separate` (columns
+        ``group`` and ``kind``); other labels have no groups.
+
+    Returns
+    -------
+    list of (start, stop, name)
+        One entry per run of equal (group, kind), ``labels[start:stop]``; empty if all
+        templates are in one group. The name is the group (e.g. ``'left'``), the kind
+        (``'onset'``) or both, whichever differs between the runs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"pitch": [40, 45, 60, 64], "kind": ["pitch"] * 4,
+    ...                   "group": ["left", "left", "right", "right"]})
+    >>> template_groups(t)
+    [(0, 2, 'left'), (2, 4, 'right')]
+    """
+    if not hasattr(labels, "columns") or len(labels) == 0:
+        return []
+    n = len(labels)
+    group = list(labels["group"]) if "group" in labels.columns else [""] * n
+    kind = list(labels["kind"]) if "kind" in labels.columns else [""] * n
+    use_group, use_kind = len(set(group)) > 1, len(set(kind)) > 1
+    if not (use_group or use_kind):
+        return []
+    names = [" ".join(str(part) for part, use in ((g, use_group), (k, use_kind)) if use)
+             for g, k in zip(group, kind)]
+    runs, start = [], 0
+    for i in range(1, n + 1):
+        if i == n or names[i] != names[start]:
+            runs.append((start, i, names[start]))
+            start = i
+    return runs
+
+
+def _thinned(n, runs, capacity):
+    """Indices of the labelled templates: all if they fit, else every ``step``-th one within
+    each group, starting at its first."""
+    if n <= capacity:
+        return list(range(n))
+    runs = runs or [(0, n, "")]
+    step = int(np.ceil(n / max(capacity, 1)))
+    pos = []
+    for i, (a, b, _) in enumerate(runs):
+        last = i == len(runs) - 1  # elsewhere keep a full step to the next group's first label
+        pos.extend(p for p in range(a, b, step) if last or b - p >= step)
+    return pos
+
+
+def _set_ticks(ax, spec, labels, meta=None):
+    """Template ticks: one (minor) tick per template, labels on all of them if they fit at a
+    readable size (at least :data:`_MIN_LABEL_SIZE` points), else thinned within each group;
+    dividers and group names between groups of a labels table (:func:`template_groups`)."""
     if spec["ticks"] is None:
         return
     which, n = spec["ticks"]
@@ -234,13 +300,72 @@ def _set_ticks(ax, spec, labels):
     text = template_labels(labels) if labels is not None else [str(i) for i in range(n)]
     if len(text) != n:
         raise ValueError(f"labels must have one entry per template ({n}), got {len(text)}")
-    step = max(1, int(np.ceil(n / min(_MAX_TICK_LABELS, _label_capacity(ax, which)))))
-    pos = np.arange(0, n, step)
+    runs = template_groups(labels) if labels is not None else []
+    if runs:  # the group is shown once, by the group name: strip it from the row labels
+        text = [t[len(name) + 1:] if t.startswith(name + " ") else t
+                for t, (a, b, name) in ((text[i], next(r for r in runs if r[0] <= i < r[1]))
+                                        for i in range(n))]
+    size = mpl.rcParams[f"{which}tick.labelsize"]
+    from matplotlib.font_manager import FontProperties
+    size = FontProperties(size=size).get_size_in_points()
+    capacity = min(_MAX_TICK_LABELS if labels is None else n, _label_capacity(ax, which, size))
+    if n > capacity and labels is not None:  # try a smaller, still readable font first
+        size = max(_MIN_LABEL_SIZE, size * capacity / n)
+        capacity = _label_capacity(ax, which, size)
+    pos = _thinned(n, runs, capacity)
     shown = [text[i] for i in pos]
+    axis = ax.xaxis if which == "x" else ax.yaxis
     if which == "x":
-        ax.set_xticks(pos, shown, rotation=90 if labels is not None else 0)
+        ax.set_xticks(pos, shown, rotation=90 if labels is not None else 0, fontsize=size)
     else:
-        ax.set_yticks(pos, shown)
+        ax.set_yticks(pos, shown, fontsize=size)
+    axis.set_ticks(np.arange(n) if len(pos) < n else [], minor=True)
+    # dividers and group names (redrawn when the shape changes)
+    meta = meta if meta is not None else {}
+    for artist in meta.pop("dividers", []):
+        artist.remove()
+    artists = []
+    if runs:
+        line = ax.axvline if which == "x" else ax.axhline
+        for a, _, _ in runs[1:]:
+            artists.append(line(a - 0.5, color=DIVIDER_COLOR, linewidth=1.5))
+        # group names on the far side, as large as the group's span allows (none if < 7 pt)
+        box = ax.get_position()
+        w_in, h_in = ax.figure.get_size_inches()
+        length_pt = 72.0 * (box.width * w_in if which == "x" else box.height * h_in)
+        size = float(mpl.rcParams["axes.labelsize"]) if not isinstance(
+            mpl.rcParams["axes.labelsize"], str) else 11.0
+        fit = min([length_pt * (b - a) / n / (0.62 * len(name) + 1) for a, b, name in runs] + [size])
+        if fit >= 7:
+            centres = [(a + b - 1) / 2 for a, b, _ in runs]
+            names = [name for _, _, name in runs]
+            if which == "x":
+                sec = ax.secondary_xaxis("top")
+                sec.set_xticks(centres, names)
+            else:
+                sec = ax.secondary_yaxis("right")
+                sec.set_yticks(centres, names, rotation=90, va="center")
+            sec.tick_params(length=0, labelcolor=DIVIDER_COLOR, labelsize=fit)
+            artists.append(sec)
+    meta["dividers"] = artists
+
+
+def _relabel(fig):
+    """Lay ``fig`` out once, then recompute the template ticks of its W / H images for the
+    final axes sizes (how many labels fit depends on them)."""
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        try:
+            engine.execute(fig)
+        except Exception:  # no renderer available: keep the first estimate
+            return
+    for ax in fig.axes:
+        for im in ax.images:
+            meta = getattr(im, "_nmfedu", None)
+            if meta is not None and meta["kind"] in ("W", "H"):
+                spec = _axis_spec(meta["kind"], im.get_array().shape, meta["sr"], meta["hop_length"],
+                                  meta["n_fft"], meta["labels"])
+                _set_ticks(ax, spec, meta["labels"], meta)
 
 
 def _display_values(X, meta):
@@ -259,6 +384,10 @@ def _auto_clim(X, meta):
     finite = X[np.isfinite(X)]
     if finite.size == 0:
         return (0.0, 1.0)
+    if meta["signed"] == "asymmetric":
+        lo, hi = float(finite.min()), float(finite.max())
+        scale = max(abs(lo), abs(hi)) or 1.0
+        return (min(lo, -1e-6 * scale), max(hi, 1e-6 * scale))
     if meta["signed"]:
         m = float(np.max(np.abs(finite))) or 1.0
         return (-m, m)
@@ -326,9 +455,12 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
         Write each value into its cell (only sensible for small ``'matrix'`` plots).
     fmt : str
         Format of the annotations.
-    signed : bool, optional
+    signed : bool or 'asymmetric', optional
         Colour limits symmetric around 0 and :data:`SIGNED_CMAP` (also after
         :func:`update_image`); default: only for a ``'matrix'`` with negative entries.
+        ``'asymmetric'``: the diverging map is centred on 0 but runs from the minimum to the
+        maximum, with a different slope on each side, so that small negative values next to
+        large positive ones stay visible (notebook 06's :math:`W^+V`).
     figsize : (float, float)
         Size of a new figure (inches).
 
@@ -358,6 +490,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     check_number(log_factor, "log_factor")
     if sr is not None and sr <= 0:
         raise ValueError(f"sr must be > 0 or None, got {sr}")
+    own_figure = ax is None
     if ax is None:
         fig = _new_figure(figsize)
         ax = fig.add_subplot()
@@ -365,23 +498,30 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     if labels is not None and kind not in ("W", "H"):
         raise ValueError(f"labels are only used for kind 'W' or 'H', not {kind!r}")
     if signed is None:
-        signed = kind == "matrix" and np.nanmin(X) < 0 if X.size else False
+        signed = bool(kind == "matrix" and np.nanmin(X) < 0) if X.size else False
     if kind == "mask" and clim is None:
         clim = (0.0, 1.0)
+    if signed not in (True, False, "asymmetric"):
+        raise ValueError(f"signed must be True, False or 'asymmetric', got {signed!r}")
     meta = dict(kind=kind, log=log, log_factor=log_factor, clim=tuple(clim) if clim is not None else None,
-                signed=bool(signed), sr=sr, hop_length=hop_length, n_fft=n_fft, labels=labels,
+                signed="asymmetric" if signed == "asymmetric" else bool(signed), sr=sr,
+                hop_length=hop_length, n_fft=n_fft, labels=labels,
                 fmax=fmax, annotate=annotate, fmt=fmt)
     shown = _display_values(X, meta)
     spec = _axis_spec(kind, X.shape, sr, hop_length, n_fft, labels)
     im = ax.imshow(shown, cmap=cmap or (SIGNED_CMAP if signed else CMAP), aspect="auto",
                    origin="upper" if kind == "matrix" else "lower", extent=spec["extent"],
                    interpolation="nearest")
-    im.set_clim(*_auto_clim(shown, meta))
+    if meta["signed"] == "asymmetric":
+        lo, hi = _auto_clim(shown, meta)
+        im.set_norm(mpl.colors.TwoSlopeNorm(vcenter=0.0, vmin=lo, vmax=hi))
+    else:
+        im.set_clim(*_auto_clim(shown, meta))
     meta["im"] = im
     im._nmfedu = meta
     ax.set_xlabel(xlabel if xlabel is not None else spec["xlabel"])
     ax.set_ylabel(ylabel if ylabel is not None else spec["ylabel"])
-    _set_ticks(ax, spec, labels)
+    _set_ticks(ax, spec, labels, meta)
     if fmax is not None and kind in _SPECTRAL_KINDS + ("W",):
         ax.set_ylim(spec["extent"][2], fmax)
     if title:
@@ -389,12 +529,19 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
     if colorbar:
         default = {"mask": "Mask value", "matrix": "Value", "H": "Activation"}.get(kind, "Magnitude")
         if log:
-            default = f"log(1 + {log_factor:g}·{default.lower()})"
+            default = (f"log(1 + {log_factor:g}·{default.lower()})" if log_factor != 1
+                       else f"log(1 + {default.lower()})")
         cbar = fig.colorbar(im, cax=cax, ax=None if cax is not None else ax, pad=0.02)
         cbar.set_label(cbar_label if cbar_label is not None else default)
+        if meta["signed"] == "asymmetric":  # ticks on both sides of 0, the minimum included
+            lo, hi = im.norm.vmin, im.norm.vmax
+            pos = [t for t in mpl.ticker.MaxNLocator(4).tick_values(0, hi) if 0 < t <= hi]
+            cbar.set_ticks([lo, 0.0] + pos, labels=[f"{lo:.2g}", "0"] + [f"{t:g}" for t in pos])
         meta["cbar"] = cbar
     if annotate:
         _annotate(ax, shown, meta)
+    if own_figure and kind in ("W", "H"):
+        _relabel(fig)
     return fig, ax, im
 
 
@@ -436,7 +583,7 @@ def update_image(im, X, clim=None):
         spec = _axis_spec(meta["kind"], shown.shape, meta["sr"], meta["hop_length"],
                           meta["n_fft"], labels)
         im.set_extent(spec["extent"])
-        _set_ticks(im.axes, spec, labels)
+        _set_ticks(im.axes, spec, labels, meta)
         if meta["fmax"] is not None and meta["kind"] in _SPECTRAL_KINDS + ("W",):
             im.axes.set_ylim(spec["extent"][2], meta["fmax"])
     im.set_clim(*(clim if clim is not None else _auto_clim(shown, meta)))
@@ -494,6 +641,8 @@ def plot_matrices(matrices: dict, kind: str = "V", *, ncols: int | None = None,
         _, axes[name], images[name] = plot_matrix(M, kind, ax=a, title=name, **kwargs)
     for a in axs[n:]:
         a.set_axis_off()
+    if kind in ("W", "H"):
+        _relabel(fig)
     return fig, axes, images
 
 
@@ -502,7 +651,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
                        hop_length: int = HOP_LENGTH, n_fft: int = N_FFT, fmax: float | None = None,
                        log: bool = False, log_factor: float = 1.0, titles: dict | None = None,
                        loss=None, loss_kwargs: dict | None = None,
-                       figsize=DECOMPOSITION_FIGSIZE, fig=None):
+                       height_ratios=(1.0, 2.0), figsize=DECOMPOSITION_FIGSIZE, fig=None):
     """NMF at a glance: templates W (left), activations H (top), V (bottom right).
 
     The layout of the seed lecture's figures: W's frequency axis is shared with V's and
@@ -536,6 +685,9 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
         :func:`plot_loss`.
     loss_kwargs : dict, optional
         Passed to :func:`plot_loss` (``log``, ``logx``, ``xlabel``, ...).
+    height_ratios : (float, float)
+        Heights of the activation row and the spectrogram row; give H more room when it has
+        many rows (e.g. ``(1.2, 1.0)`` for 36 templates), so that every row gets its label.
     figsize : (float, float)
         Size of a new figure (inches).
     fig : Figure, optional
@@ -568,7 +720,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
     fig = _new_figure(figsize, fig)
     ncol = 4 if WH is None else 6
     widths = [1.0, 0.05, 2.6, 0.05] + ([2.6, 0.05] if WH is not None else [])
-    gs = fig.add_gridspec(2, ncol, width_ratios=widths, height_ratios=[1.0, 2.0])
+    gs = fig.add_gridspec(2, ncol, width_ratios=widths, height_ratios=list(height_ratios))
     common = dict(sr=sr, hop_length=hop_length, n_fft=n_fft)
     axes, images = {}, {}
     axV = fig.add_subplot(gs[1, 2])
@@ -602,6 +754,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
         _, axes["loss"], images["loss"] = plot_loss(loss, ax=axL, **{
             "legend": isinstance(loss, dict), "ylabel": "Loss", **(loss_kwargs or {})})
         axL.set_title(titles.get("loss", "Loss"))
+    _relabel(fig)
     return fig, axes, images
 
 
@@ -723,13 +876,25 @@ def update_lines(lines: dict, curves: dict, start: int = 1, rescale: bool = True
 
 # --------------------------------------------------------------------------- piano roll
 def _pitch_ticks(ax, lo, hi, pitches):
-    """Note-name ticks: every pitch present if few, otherwise every C (and the extremes)."""
+    """Note-name ticks: every pitch present if few, otherwise every C (and the extremes); then
+    only as many as fit without overlapping (from the lowest up, at least 1.2 font heights
+    apart), with an unlabelled minor tick at every pitch that lost its label."""
     present = sorted(set(int(p) for p in pitches))
     if len(present) <= 16:
         ticks = present
     else:
         ticks = [p for p in range(lo, hi + 1) if p % 12 == 0] or present
-    ax.set_yticks(ticks, [pitch_label(p) for p in ticks])
+    from matplotlib.font_manager import FontProperties
+    size = FontProperties(size=mpl.rcParams["ytick.labelsize"]).get_size_in_points()
+    box = ax.get_position()
+    height_pt = 72.0 * box.height * ax.figure.get_size_inches()[1]
+    pt_per_semitone = height_pt / max(hi - lo + 3, 1)
+    kept = []
+    for p in ticks:
+        if not kept or (p - kept[-1]) * pt_per_semitone >= 1.2 * size:
+            kept.append(p)
+    ax.set_yticks(kept, [pitch_label(p) for p in kept])
+    ax.set_yticks(sorted(set(ticks) - set(kept)), minor=True)
 
 
 @_styled
@@ -808,7 +973,7 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
 @_styled
 def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HOP_LENGTH,
                                n_fft: int = N_FFT, fmax: float | None = 4000.0, log: bool = True,
-                               log_factor: float = 10.0, by: str | None = "Instrument", highlight=None,
+                               log_factor: float = 1.0, by: str | None = "Instrument", highlight=None,
                                n_harmonics: int = 0, figsize=(9.0, 5.6), fig=None):
     """Piano roll above the spectrogram on one time axis (the seed's "piano roll → spectrogram").
 
@@ -819,7 +984,8 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
     V : array_like, shape (K, N)
         Magnitude spectrogram of the same recording.
     sr, hop_length, n_fft, fmax, log, log_factor
-        As in :func:`plot_matrix` (default: log compression with γ = 10, up to 4 kHz).
+        As in :func:`plot_matrix` (default: log compression log(1 + V), as every spectrogram
+        figure of the series, up to 4 kHz).
     by, highlight
         As in :func:`plot_piano_roll`.
     n_harmonics : int
@@ -868,6 +1034,81 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
                                  linewidth=1.2, alpha=0.8)
     axV.set_xlim(im.get_extent()[:2])
     return fig, {"roll": axR, "V": axV}, im
+
+
+@_styled
+def plot_score_and_activations(notes, H, *, labels=None, sr: float = SR,
+                               hop_length: int = HOP_LENGTH, by: str | None = "Instrument",
+                               title_roll: str = "Score (piano roll)", title: str | None = None,
+                               cbar_label: str | None = None, clim=None, figsize=(10.0, 6.4),
+                               fig=None):
+    """Piano roll above an activation-like matrix (``H``, a mask ``M_H``) on one full time axis.
+
+    Both panels span the whole recording (the matrix's N frames), the colour bar sits
+    beside the matrix and a column of the same width is kept free beside the piano roll,
+    so the two time axes line up exactly.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        Note table (see :func:`plot_piano_roll`).
+    H : array_like, shape (R, N)
+        Activations or an activation mask, one row per template.
+    labels : sequence or DataFrame, optional
+        Template labels (see :func:`template_labels`).
+    sr, hop_length : number
+        STFT parameters of the time axis.
+    by : str or None
+        Colour groups of the piano roll.
+    title_roll, title, cbar_label : str, optional
+        Panel titles and the colour bar's label.
+    clim : (float, float), optional
+        Colour limits of the matrix (e.g. (0, 1) for a mask).
+    figsize : (float, float)
+    fig : Figure, optional
+
+    Returns
+    -------
+    fig : Figure
+    axes : dict with keys 'roll', 'H' → Axes
+    im : AxesImage of the matrix
+
+    Notes
+    -----
+    Used by notebook 07 (the score and its structured-dropout mask :math:`M_H`).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> notes = pd.DataFrame({"Start": [0.1, 0.5], "Duration": [0.3, 0.4], "Pitch": [60, 64],
+    ...                       "Instrument": ["left", "right"]})
+    >>> fig, axes, im = plot_score_and_activations(notes, np.ones((2, 60)), labels=[60, 64])
+    >>> bool(np.isclose(axes["roll"].get_xlim()[1], axes["H"].get_xlim()[1]))
+    True
+    """
+    H = np.asarray(H)
+    if H.ndim != 2:
+        raise ValueError(f"H must be a 2-D matrix (templates x frames), got shape {H.shape}")
+    fig = _new_figure(figsize, fig)
+    gs = fig.add_gridspec(2, 2, width_ratios=[1.0, 0.025], height_ratios=[1.0, 1.0])
+    axH = fig.add_subplot(gs[1, 0])
+    axR = fig.add_subplot(gs[0, 0], sharex=axH)
+    fig.add_subplot(gs[0, 1]).set_axis_off()
+    _, _, im = plot_matrix(H, "H", ax=axH, cax=fig.add_subplot(gs[1, 1]), labels=labels, sr=sr,
+                           hop_length=hop_length, title=title, cbar_label=cbar_label, clim=clim)
+    plot_piano_roll(notes, by=by, ax=axR, title=title_roll, legend=False)
+    axR.set_xlabel("")
+    axR.tick_params(labelbottom=False)
+    if by is not None and notes[by].nunique() > 1:
+        axR.legend(handles=[Patch(facecolor=c, edgecolor="black", label=str(g))
+                            for g, c in group_colors(notes[by]).items()],
+                   frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
+                   ncols=notes[by].nunique())
+    axH.set_xlim(im.get_extent()[:2])
+    _relabel(fig)
+    lo, hi = int(notes["Pitch"].min()), int(notes["Pitch"].max())
+    _pitch_ticks(axR, lo, hi, notes["Pitch"])  # again, for the final size of the panel
+    return fig, {"roll": axR, "H": axH}, im
 
 
 # --------------------------------------------------------------------------- signals

@@ -80,9 +80,78 @@ def test_labels_must_match_the_number_of_templates():
         plot.plot_matrix(W, "W", labels=[55, 59])
 
 
-def test_many_templates_get_thinned_ticks():
+def _label_gaps_pt(ax, which):
+    """Distances (points) between neighbouring tick labels, after drawing."""
+    ax.figure.canvas.draw()
+    labels = ax.get_xticklabels() if which == "x" else ax.get_yticklabels()
+    boxes = [t.get_window_extent() for t in labels if t.get_text()]
+    centre = [(b.x0 + b.x1) / 2 if which == "x" else (b.y0 + b.y1) / 2 for b in boxes]
+    extent = [b.width if which == "x" else b.height for b in boxes]
+    scale = 72.0 / ax.figure.dpi
+    return [scale * (abs(c2 - c1) - (e1 + e2) / 2)
+            for c1, c2, e1, e2 in zip(centre, centre[1:], extent, extent[1:])]
+
+
+def test_many_templates_get_thinned_ticks_that_do_not_overlap():
     _, ax, _ = plot.plot_matrix(RNG.random((K, 88)), "W", labels=list(range(21, 109)))
-    assert 1 < len(ax.get_xticks()) <= 24
+    shown = len(ax.get_xticks())
+    assert 1 < shown < 88
+    assert shown + len(ax.get_xticks(minor=True)) == 88  # every template keeps a tick
+    assert min(_label_gaps_pt(ax, "x")) >= 0
+    assert min(t.get_fontsize() for t in ax.get_xticklabels()) >= 8
+
+
+def test_grouped_templates_get_dividers_and_group_names():
+    labels = pd.DataFrame({"pitch": [40, 45, 52, 60, 64, 67], "kind": ["pitch"] * 6,
+                           "group": ["left"] * 3 + ["right"] * 3})
+    assert plot.template_groups(labels) == [(0, 3, "left"), (3, 6, "right")]
+    fig, ax, im = plot.plot_matrix(RNG.random((6, 50)), "H", labels=labels, figsize=(8, 4))
+    assert [t.get_text() for t in ax.get_yticklabels()] == [plot.pitch_label(p) for p in labels["pitch"]]
+    dividers = [line for line in ax.lines if line.get_ydata()[0] == 2.5]
+    assert len(dividers) == 1
+    names = [t.get_text() for sec in ax.child_axes for t in sec.get_yticklabels()]
+    assert names == ["left", "right"]
+    assert min(_label_gaps_pt(ax, "y")) >= 0
+
+
+def test_every_row_of_a_tall_activation_figure_is_labelled():
+    labels = pd.DataFrame({"pitch": list(range(40, 58)) + list(range(60, 78)), "kind": ["pitch"] * 36,
+                           "group": ["left"] * 18 + ["right"] * 18})
+    fig, axes, _ = plot.plot_matrices({"a": RNG.random((36, 80))}, "H", labels=labels, figsize=(6, 6.5))
+    ax = axes["a"]
+    assert len(ax.get_yticks()) == 36
+    assert min(_label_gaps_pt(ax, "y")) >= 0
+
+
+def test_asymmetric_signed_colours_show_small_negatives():
+    X = np.array([[-0.2, 3.0], [1.0, 0.0]])
+    _, _, im = plot.plot_matrix(X, "H", signed="asymmetric")
+    assert im.get_cmap().name == plot.SIGNED_CMAP
+    assert im.norm(0.0) == pytest.approx(0.5)           # centred on 0
+    assert im.norm(-0.2) == pytest.approx(0.0)          # the minimum gets the full blue
+    assert im.norm(3.0) == pytest.approx(1.0)
+    plot.update_image(im, 2 * X)
+    assert im.norm(-0.4) == pytest.approx(0.0) and im.norm(0.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="signed"):
+        plot.plot_matrix(X, "H", signed="both")
+
+
+def test_piano_roll_pitch_labels_do_not_overlap():
+    pitches = [59, 60, 62, 64, 65, 67, 69, 71, 72, 74, 76, 77, 79, 81, 84]
+    notes = pd.DataFrame({"Start": np.arange(15) * 0.5, "Duration": [0.4] * 15, "Pitch": pitches,
+                          "Instrument": ["left"] * 7 + ["right"] * 8})
+    fig, ax = plot.plot_piano_roll(notes, figsize=(8, 2.6))
+    assert min(_label_gaps_pt(ax, "y")) >= 0
+    assert len(ax.get_yticks()) + len(ax.get_yticks(minor=True)) == 15
+
+
+def test_score_and_activations_span_the_whole_recording():
+    Hm = (RNG.random((4, 400)) > 0.5).astype(float)
+    fig, axes, im = plot.plot_score_and_activations(NOTES, Hm, labels=[55, 59, 62, 71], clim=(0, 1))
+    end = (400 - 0.5) * HOP_LENGTH / SR
+    assert axes["H"].get_xlim()[1] == pytest.approx(end)
+    assert axes["roll"].get_xlim()[1] == pytest.approx(end)  # not the last note's end
+    assert axes["roll"].get_xlabel() == "" and axes["H"].get_xlabel() == "Time (s)"
 
 
 def test_log_compression_fmax_and_mask_limits():
