@@ -1,4 +1,4 @@
-"""Module sizes and the longest functions of the nmfedu package (issue 12's before/after table).
+"""Module sizes and the longest functions of the nmfedu package.
 
 Usage::
 
