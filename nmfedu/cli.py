@@ -1,4 +1,5 @@
-"""Command line: ``python -m nmfedu separate MIX.wav SCORE.csv|SCORE.mid --out DIR``.
+"""Command line: ``python -m nmfedu separate MIX.wav SCORE.csv|SCORE.mid --out DIR``
+and ``python -m nmfedu align MIX.wav SCORE.csv --out ALIGNED.csv|.mid``.
 
 Score-informed separation (:func:`nmfedu.separation.separate`) of a recording
 into one WAV file per group label of the score (e.g. ``left.wav`` and
@@ -17,6 +18,13 @@ Behaviour worth knowing:
   ``nmfedu: error: …`` on stderr and exit status 2, without a traceback;
   warnings (stereo mixed down, notes past the end clipped) are one line each
   ``nmfedu: warning: …``.
+
+``separate --align auto`` (the default) first checks whether the score fits the recording
+(:func:`nmfedu.synchronization.fit`) and synchronises it when it does not; ``report.json``
+then has a ``synchronisation`` entry with the fit, whether it aligned, the lead-in, the tempo
+ratio and the warp knots. A score of another piece is refused (one line, exit 2, no files).
+``align`` writes the synchronised score with the same safety rules (no overwrite without
+``--force``, a temporary file renamed into place).
 
 WAV files are written as 32-bit float at the sample rate of the input, so the
 separated files add up to the (mono) mixture.
@@ -94,7 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
                           f"(default {S['onset_shape'] if S['onset_templates'] else 'off'}, "
                           "as nmfedu.separate)")
     sep.add_argument("--seed", type=int, default=0)
+    _add_align_option(sep)
+    _add_align_parser(sub)
     return parser
+
+
+def _add_align_option(sep):
+    """``separate --align auto|always|never`` (issue 14)."""
+    sep.add_argument("--align", choices=["auto", "always", "never"], default="auto",
+                     help="synchronise the score with MIX first: auto (default) when it does not "
+                          "fit, always, or never (a score that does not fit is then refused)")
+
+
+def _add_align_parser(sub):
+    """The ``align`` sub-command: write the score synchronised with a recording."""
+    al = sub.add_parser(
+        "align", help="synchronise a score with a recording (writes the aligned CSV or MIDI)",
+        description="Score-audio synchronisation (nmfedu.synchronization.align): multiscale DTW "
+                    "on chroma and onset features, then every onset refined in its own pitch "
+                    "bands. A score of another piece is refused.")
+    al.add_argument("mix", metavar="MIX", help="the recording (WAV, FLAC, OGG; stereo is mixed down)")
+    al.add_argument("score", metavar="SCORE", help="note table: FMP CSV or MIDI (.mid)")
+    al.add_argument("--out", required=True, metavar="ALIGNED",
+                    help="output score, .csv (FMP CSV) or .mid")
+    al.add_argument("--by", default="Instrument", metavar="COLUMN",
+                    help="score column with the group labels (default: Instrument)")
+    al.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
 
 def _note(kind, message):
@@ -206,7 +239,7 @@ def _separate_command(args):
                   min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
                   onset_templates=args.onset_templates != "off",
                   onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
-                  seed=args.seed)
+                  seed=args.seed, align=args.align)
     t_sep = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -234,7 +267,8 @@ def _separate_command(args):
             "channels_in": channels,
             "n_notes": int(len(notes)),
             "groups": {g: n for g, n in names.items()},
-            "parameters": {k: v for k, v in details.params.items()},
+            "parameters": {k: v for k, v in details.params.items() if k != "sync"},
+            "synchronisation": details.params.get("sync"),
             "final_loss": loss if np.isfinite(loss) else None,
             "n_iter": details.n_iter,
             "durations": {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
@@ -259,6 +293,57 @@ def _separate_command(args):
     return 0
 
 
+def _align_command(args):
+    from . import score as score_mod
+    from . import synchronization as sync
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".mid", ".midi"):
+        raise InputError(f"--out must end in .csv, .mid or .midi, got {str(out)!r}")
+    if out.exists() and not args.force:
+        raise InputError(f"refusing to overwrite {out} (pass --force)")
+    if out.exists() and out.is_dir():
+        raise InputError(f"--out must be a file, but {out} is a directory")
+    x, sr, _ = _read_audio(args.mix)
+    score_path = Path(args.score)
+    if not score_path.exists():
+        raise FileNotFoundError(f"SCORE: no such score file: {score_path}")
+    try:
+        notes = score_mod.read(score_path)
+    except (ValueError, OSError) as err:
+        raise InputError(f"SCORE: {str(err).splitlines()[0]}") from None
+    if len(notes) == 0:
+        raise InputError(f"SCORE: {score_path} contains no notes; nothing to align")
+    if args.by not in notes.columns:
+        raise InputError(f"--by {args.by!r} is not a column of the score; columns are "
+                         f"{list(notes.columns)}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sync.align(x, sr, notes, by=args.by)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            _note("warning", str(w.message).splitlines()[0])
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _atomic_temp(out.parent, out.name)
+    try:
+        if out.suffix.lower() == ".csv":
+            score_mod.write_csv(result.notes, tmp)
+        else:
+            score_mod.write_midi(result.notes, tmp, tempo=120.0, resolution=9600)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    a0, a1 = result.trim["audio"]
+    s0, s1 = result.trim["score"]
+    print(f"wrote {out} ({len(result.notes)} notes; fit {result.fit_before.fit:.2f} -> "
+          f"{result.fit_after.fit:.2f}, sound starts at {a0:.2f} s, tempo x{(a1 - a0) / (s1 - s0):.2f} "
+          f"of the notated; {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def _json_default(value):
     import numpy as np
 
@@ -278,6 +363,8 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     try:
+        if args.command == "align":
+            return _align_command(args)
         return _separate_command(args)
     except (InputError, ValueError, FileNotFoundError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__

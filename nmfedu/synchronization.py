@@ -894,9 +894,14 @@ def prepare_score(x, sr, notes, align: str = "auto", by: str = "Instrument"):
     if align not in ("auto", "always", "never"):
         raise ValueError(f"align must be 'auto', 'always' or 'never', got {align!r}")
     t0 = time.perf_counter()
+    if by is not None and isinstance(notes, pd.DataFrame) and by not in notes.columns:
+        return notes, dict(fit=None, aligned=False)      # the caller reports the bad column
     xa = _prepare_audio(x, sr)
     df = _prepare_notes(notes, by)
-    f = fit(xa, SR, df)
+    inside = df[df["Start"] < xa.size / SR]
+    if len(inside) == 0:             # the caller reports a score that misses the recording
+        return notes, dict(fit=0.0, fit_threshold=FIT_THRESHOLD, aligned=False)
+    f = fit(xa, SR, inside)
     info = dict(fit=round(f.fit, 4), fit_threshold=FIT_THRESHOLD, aligned=False)
     if align == "never" or (align == "auto" and f.fits):
         if not f.fits:
