@@ -92,6 +92,8 @@ STEP_WEIGHTS = (1.5, 1.5, 2.0)  # (1,0), (0,1), (1,1)
 REFINE_WINDOW = 0.09       # s either side of the global estimate
 REFINE_BIAS = 0.010        # s, detected minus true onset (median) on the bundled pieces
 GLOBAL_BIAS = 0.010        # s, the same for the global path (frames are 20 ms long)
+ONSET_MIN = 0.15           # log10 rise over 30 ms below which the recording has no onset
+SILENCE = 10 ** (-35 / 10)  # chroma energy under -35 dB of the loud frames counts as silence
 MIN_DURATION = 1.0         # s of sound a recording must have
 
 
@@ -348,7 +350,7 @@ def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int
 
     Chroma: :func:`librosa.feature.chroma_stft` (n_fft 4096, no per-frame max norm),
     log compressed ``log(1 + 100 c)``, unit L2 norm. Onset chroma: the positive part of the
-    log-energy rise over 10 ms in every pitch's harmonic bands (:func:`fit`'s bands), its
+    log-energy rise over 30 ms (above 0.15, i.e. ×1.4) in every pitch's harmonic bands (:func:`fit`'s bands), its
     maximum over each feature frame, folded to pitch classes, with a decaying tail.
 
     Returns
@@ -380,9 +382,11 @@ def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int
     if chroma.shape[1] < N:
         chroma = np.pad(chroma, ((0, 0), (0, N - chroma.shape[1])))
     chroma = chroma / (chroma.max() + 1e-12)
+    quiet = chroma.sum(axis=0) < SILENCE * np.percentile(chroma.sum(axis=0), 95)
     chroma = _normalise(np.log1p(100 * chroma))
+    chroma[:, quiet] = 1.0 / np.sqrt(12)        # silence looks like the score's silence
     E = _energy if _energy is not None else _fine_energy(x)
-    D = np.maximum(_log_rise(E, lag=max(1, int(round(0.01 * SR / FINE_HOP)))), 0.0)
+    D = np.maximum(_log_rise(E, lag=max(1, int(round(0.03 * SR / FINE_HOP)))), 0.0)
     per = hop / FINE_HOP
     f0 = int(round(a / FINE_HOP))
     O = np.zeros((PITCHES.size, N))
@@ -392,7 +396,7 @@ def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int
         s, e = max(s, 0), min(e, D.shape[1])
         if e > s:
             O[:, k] = D[:, s:e].max(axis=1)
-    O = np.where(O > 0.05, O, 0.0)
+    O = np.where(O > ONSET_MIN, O, 0.0)     # beating and decay of held notes are not onsets
     return chroma.astype(float), _onset_chroma(O)
 
 
@@ -599,11 +603,14 @@ def dtw_multiscale(A, B, Ao, Bo, factors=(5, 5), radius=(15, 8), w_onset: float 
     return path, levels
 
 
-def warp_times(path, t, rate: int = FEATURE_RATE, t0_score: float = 0.0, t0_audio: float = 0.0):
+def warp_times(path, t, rate: int = FEATURE_RATE, t0_score: float = 0.0, t0_audio: float = 0.0,
+               cost=None):
     """Map score times ``t`` (s) to recording times along a warping path.
 
-    Each score frame is mapped to the *first* recording frame the path pairs it with (so a
-    pause before a note moves the note after the pause), then linearly interpolated.
+    Each score frame is mapped to one recording frame of those the path pairs it with: the
+    first one, or (``cost`` given: the local cost of every path cell) the cheapest one, so
+    that a note whose onset frame the path holds across a pause lands where its onset is.
+    The frames are made non-decreasing and linearly interpolated.
 
     Examples
     --------
@@ -611,12 +618,21 @@ def warp_times(path, t, rate: int = FEATURE_RATE, t0_score: float = 0.0, t0_audi
     >>> path = np.array([[0, 1, 2, 2, 3], [0, 2, 4, 5, 6]])
     >>> warp_times(path, [0.0, 0.02, 0.04], rate=50).round(3).tolist()
     [0.0, 0.04, 0.08]
+    >>> warp_times(path, [0.04], rate=50, cost=[0, 0, 1.0, 0.2, 0]).round(3).tolist()
+    [0.1]
 
     Notebooks: 05_synchronization.
     """
     i, j = np.asarray(path[0]), np.asarray(path[1])
     rows, first = np.unique(i, return_index=True)
-    cols = j[first].astype(float)
+    if cost is None:
+        cols = j[first].astype(float)
+    else:
+        cost = np.asarray(cost, dtype=float)
+        bounds = np.append(first, i.size)
+        cols = np.array([j[a + int(np.argmin(cost[a:b]))] for a, b in zip(bounds[:-1], bounds[1:])],
+                        dtype=float)
+        cols = np.maximum.accumulate(cols)
     ts = rows / rate + t0_score
     ta = cols / rate + t0_audio
     return np.interp(np.asarray(t, dtype=float), ts, ta, left=np.nan, right=np.nan)
@@ -824,7 +840,9 @@ def align(x, sr, notes, *, by: str = "Instrument", refine: bool = True,
                          f"{match:.2f} > {MATCH_THRESHOLD}); is it a score of another piece?")
     starts = df["Start"].to_numpy(float)
     ends = starts + df["Duration"].to_numpy(float)
-    g_on = warp_times(path, starts, t0_score=s0, t0_audio=a0)
+    local = (1.0 - np.einsum("ki,ki->i", A[:, path[0]], B[:, path[1]])
+             + w_onset * np.linalg.norm(Ao[:, path[0]] - Bo[:, path[1]], axis=0))
+    g_on = warp_times(path, starts, t0_score=s0, t0_audio=a0, cost=local)
     g_end = warp_times(path, np.minimum(ends, s1 - 1e-6), t0_score=s0, t0_audio=a0)
     g_on = np.where(np.isfinite(g_on), g_on, a0) - GLOBAL_BIAS
     g_end = np.where(np.isfinite(g_end), g_end, a1)
