@@ -4,6 +4,7 @@
 #   make notebooks      re-execute notebooks in place on a fresh kernel (NB=notebooks/02_*.ipynb for one)
 #   make html           export the executed notebooks to a static site in build/html
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
+#   make performed      render performed versions of the bundled pieces into build/performed (TimGM6mb)
 #   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
 
 PYTHON ?= python3.11
@@ -23,7 +24,7 @@ test test-unit test-notebooks test-browser test-browser-selftest notebooks html:
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
+.PHONY: performed setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
@@ -83,6 +84,14 @@ data: setup
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth fluid-soundfont-gm >/dev/null) ; \
 	  else echo "make data needs Debian's fluidsynth and fluid-soundfont-gm: run 'sudo apt-get install fluidsynth fluid-soundfont-gm'"; exit 1; fi; }
 	$(PY) scripts/make_data.py
+
+# Performed renditions of the bundled pieces (issue 14) into build/performed/, with Debian's
+# TimGM6mb soundfont, which data/ does not use; benchmarks/bench_sync.py measures on them.
+performed: setup
+	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth timgm6mb-soundfont >/dev/null) ; \
+	  else echo "make performed needs Debian's fluidsynth and timgm6mb-soundfont: run 'sudo apt-get install fluidsynth timgm6mb-soundfont'"; exit 1; fi; }
+	$(PY) scripts/make_performed.py --tile 60 300 600
 
 bench: setup
 	$(PY) benchmarks/run_all.py
