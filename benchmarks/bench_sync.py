@@ -155,14 +155,17 @@ from nmfedu import score, synchronization as sync
 d = sys.argv[2]
 x, sr = sf.read(d + "/mix.wav")
 notated = score.read_csv(d + "/notated.csv"); true = score.read_csv(d + "/true.csv")
-sync.dtw_banded(np.eye(12)[:, :3], np.eye(12)[:, :3])       # compile numba outside the timing
+t = time.perf_counter()
+sync.dtw_banded(np.eye(12)[:, :3], np.eye(12)[:, :3])       # numba (cached) and librosa's
+import librosa.filters                                       # filterbank: once per process
+warm = time.perf_counter() - t
 rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
 a = sync.align(x, sr, notated)
 el = time.perf_counter() - t
 rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 e = sync.onset_errors(a.notes, true) * 1000
-print(json.dumps(dict(audio_s=x.size / sr, align_s=el, peak_rss_mb=rss1, rss_before_mb=rss0,
+print(json.dumps(dict(audio_s=x.size / sr, align_s=el, warmup_s=warm, peak_rss_mb=rss1, rss_before_mb=rss0,
                       cells=[l["cells"] for l in a.levels], median_ms=float(np.median(e)),
                       p95_ms=float(np.percentile(e, 95)))))
 """
@@ -183,7 +186,7 @@ def scaling(lengths):
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append(r)
         print(f"align {r['audio_s']:6.0f} s of audio: {r['align_s']:5.1f} s, peak RSS {r['peak_rss_mb']:5.0f} MB "
-              f"(before aligning {r['rss_before_mb']:4.0f} MB); DTW cells per level {r['cells']}; onset "
+              f"(before aligning {r['rss_before_mb']:4.0f} MB; imports/JIT once per process {r['warmup_s']:.1f} s); DTW cells per level {r['cells']}; onset "
               f"error median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms", flush=True)
     return rows
 
@@ -194,7 +197,7 @@ def main(argv=None):
     ap.add_argument("--out", help="also write the results as JSON here")
     args = ap.parse_args(argv)
     print(f"bench_sync.py — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-          f"{os.cpu_count()} CPUs; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}. "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}. "
           f"The machine is shared with other jobs: times are indicative.", flush=True)
     print(f"targets: {TARGETS}", flush=True)
     res = dict(accuracy=accuracy(args.quick))
@@ -205,7 +208,8 @@ def main(argv=None):
     print("summary: refined onset error median max "
           f"{max(r['refined']['median'] for r in acc):.1f} ms, p95 max {max(r['refined']['p95'] for r in acc):.1f} ms"
           + ("" if args.quick else
-             f"; SDR aligned - true: {', '.join(f'{r['sdr_aligned'] - r['sdr_true']:+.2f}' for r in acc)} dB"))
+             "; SDR aligned - true: " + ", ".join(f"{r['sdr_aligned'] - r['sdr_true']:+.2f}" for r in acc)
+             + " dB"))
     if args.out:
         Path(args.out).write_text(json.dumps(res, indent=1, default=float) + "\n")
     return 0

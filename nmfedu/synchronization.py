@@ -163,21 +163,21 @@ def _fine_energy(x, hop=FINE_HOP, n_fft=FINE_NFFT, block=4096):
     xp = np.pad(x.astype(np.float32), (pad, pad + n_fft))
     n_frames = 1 + x.size // hop
     win = np.hanning(n_fft + 1)[:-1].astype(np.float32)
+    import scipy.fft
+
     out = np.empty((PITCHES.size, n_frames), dtype=np.float32)
-    idx = np.arange(n_fft)
+    view = np.lib.stride_tricks.sliding_window_view(xp, n_fft)[::hop]
     for b0 in range(0, n_frames, block):
         b1 = min(n_frames, b0 + block)
-        starts = np.arange(b0, b1) * hop
-        frames = xp[starts[:, None] + idx[None, :]] * win
-        P = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+        P = np.abs(scipy.fft.rfft(view[b0:b1] * win, axis=1)) ** 2
         out[:, b0:b1] = (P @ B.T).T
     return out
 
 
 def _log_rise(E, lag):
     """log10 energy rise over ``lag`` frames, with a floor 60 dB under each pitch's maximum."""
-    floor = 1e-6 * E.max(axis=1, keepdims=True) + 1e-12
-    L = np.log10(E + floor)
+    floor = (1e-6 * E.max(axis=1, keepdims=True) + 1e-12).astype(np.float32)
+    L = np.log10(E + floor, dtype=np.float32)
     d = np.zeros_like(L)
     d[:, lag:] = L[:, lag:] - L[:, :-lag]
     return d
@@ -345,11 +345,32 @@ def score_features(notes, t0: float = 0.0, t1: float | None = None, rate: int = 
     return chroma, _onset_chroma(O)
 
 
+def _blocked_chroma(seg, hop, N, n_fft=4096, block=1024):
+    """librosa's chroma filterbank on a power STFT computed block by block (centred frames),
+    so that 10 minutes never hold a 4096-point STFT in memory."""
+    import librosa
+
+    fb = librosa.filters.chroma(sr=SR, n_fft=n_fft).astype(np.float32)      # (12, n_fft//2+1)
+    pad = n_fft // 2
+    xp = np.pad(seg.astype(np.float32), (pad, pad + n_fft))
+    win = np.hanning(n_fft + 1)[:-1].astype(np.float32)
+    import scipy.fft
+
+    out = np.empty((12, N), dtype=np.float32)
+    view = np.lib.stride_tricks.sliding_window_view(xp, n_fft)[::hop]
+    for b0 in range(0, N, block):
+        b1 = min(N, b0 + block)
+        P = np.abs(scipy.fft.rfft(view[b0:b1] * win, axis=1)) ** 2
+        out[:, b0:b1] = fb @ P.T
+    return out
+
+
 def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int = FEATURE_RATE,
                    _energy=None):
     """Chroma and onset chroma of a recording at ``rate`` Hz, from ``t0`` to ``t1`` (s).
 
-    Chroma: :func:`librosa.feature.chroma_stft` (n_fft 4096, no per-frame max norm),
+    Chroma: librosa's chroma filterbank (:func:`librosa.filters.chroma`, as in
+    :func:`librosa.feature.chroma_stft`; n_fft 4096, computed in blocks, no per-frame norm),
     log compressed ``log(1 + 100 c)``, unit L2 norm. Onset chroma: the positive part of the
     log-energy rise over 30 ms (above 0.15, i.e. ×1.4) in every pitch's harmonic bands (:func:`fit`'s bands), its
     maximum over each feature frame, folded to pitch classes, with a decaying tail.
@@ -378,10 +399,7 @@ def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int
     a, b = int(round(t0 * SR)), int(round(t1 * SR))
     seg = x[a:b]
     N = max(1, int(np.ceil((b - a) / hop)))
-    chroma = librosa.feature.chroma_stft(y=seg.astype(np.float32), sr=SR, n_fft=4096,
-                                         hop_length=hop, norm=None, center=True)[:, :N]
-    if chroma.shape[1] < N:
-        chroma = np.pad(chroma, ((0, 0), (0, N - chroma.shape[1])))
+    chroma = _blocked_chroma(seg, hop, N)
     chroma = chroma / (chroma.max() + 1e-12)
     quiet = chroma.sum(axis=0) < SILENCE * np.percentile(chroma.sum(axis=0), 95)
     chroma = _normalise(np.log1p(100 * chroma))
@@ -402,11 +420,9 @@ def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int
 
 
 # --------------------------------------------------------------------------- DTW
-def _numba_dtw():
-    from numba import njit
-
-    @njit(cache=False)
-    def run(A, B, Ao, Bo, w_onset, lo, hi, wh, wv, wd):
+def _dtw_core(A, B, Ao, Bo, w_onset, lo, hi, wh, wv, wd):
+    """Banded DTW (compiled by numba in :func:`_numba_dtw`; see :func:`dtw_banded`)."""
+    if True:
         n = lo.size
         off = np.zeros(n + 1, dtype=np.int64)
         for i in range(n):
@@ -469,7 +485,11 @@ def _numba_dtw():
                 break
         return pi[:L][::-1].copy(), pj[:L][::-1].copy(), total
 
-    return run
+
+def _numba_dtw():
+    from numba import njit
+
+    return njit(cache=True)(_dtw_core)     # cached on disk: compiled once per installation
 
 
 _DTW = None
@@ -514,8 +534,8 @@ def dtw_banded(A, B, Ao=None, Bo=None, lo=None, hi=None, w_onset: float = 1.0,
     if lo is None:
         lo = np.zeros(n, dtype=np.int64)
         hi = np.full(n, m - 1, dtype=np.int64)
-    lo = np.asarray(lo, dtype=np.int64)
-    hi = np.asarray(hi, dtype=np.int64)
+    lo = np.ascontiguousarray(lo, dtype=np.int64)
+    hi = np.ascontiguousarray(hi, dtype=np.int64)
     wh, wv, wd = (float(w) for w in step_weights)
     pi, pj, total = _DTW(A, B, np.ascontiguousarray(Ao, dtype=np.float64),
                          np.ascontiguousarray(Bo, dtype=np.float64), float(w_onset), lo, hi,
