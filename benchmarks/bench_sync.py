@@ -64,17 +64,9 @@ def load_performed(name):
 
 
 def sdr(x, sr, notes, stems, align):
-    from nmfedu import evaluation, separation, synchronization
+    from nmfedu import evaluation, separation
 
-    if align == "bypass":            # today's behaviour: no fit check, no alignment
-        orig = synchronization.prepare_score
-        synchronization.prepare_score = lambda x, sr, notes, align="auto", by="Instrument": (notes, {})
-        try:
-            est = separation.separate(x, sr, notes)
-        finally:
-            synchronization.prepare_score = orig
-    else:
-        est = separation.separate(x, sr, notes, align=align)
+    est = separation.separate(x, sr, notes, align=None if align == "bypass" else align)
     return float(evaluation.mean_sdr(evaluation.bss_eval(stems, est)))
 
 

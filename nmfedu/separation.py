@@ -551,7 +551,8 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     align : "auto", "always" or "never"
         Score–audio synchronisation first (:func:`nmfedu.synchronization.prepare_score`):
         ``auto`` aligns the score only when it does not fit the recording; a score that does
-        not fit even after alignment (or with ``never``) is refused with a ValueError.
+        not fit even after alignment (or with ``never``) is refused with a ValueError;
+        None uses the score as given, unchecked.
         The details' ``params["sync"]`` records the fit and the warp.
 
     Returns

@@ -748,6 +748,8 @@ class Alignment:
     fit_before, fit_after : Fit
     runtime : float
         Seconds.
+    info : dict
+        ``rows``: for every row of ``notes`` the row of ``notated`` it comes from.
     """
 
     notes: pd.DataFrame
@@ -893,7 +895,7 @@ def align(x, sr, notes, *, by: str = "Instrument", refine: bool = True,
                      audio_chroma=B, audio_onsets=Bo, warp=knots,
                      trim=dict(score=(s0, s1), audio=(a0, a1)), match=match,
                      fit_before=fit_before, fit_after=fit_after,
-                     runtime=time.perf_counter() - t_start)
+                     runtime=time.perf_counter() - t_start, info=dict(rows=order))
 
 
 def prepare_score(x, sr, notes, align: str = "auto", by: str = "Instrument"):
@@ -904,10 +906,11 @@ def prepare_score(x, sr, notes, align: str = "auto", by: str = "Instrument"):
     x, sr : the recording and its sample rate.
     notes : DataFrame
         Note table.
-    align : "auto", "always" or "never"
+    align : "auto", "always", "never" or None
         ``auto``: align only if :func:`fit` is below :data:`FIT_THRESHOLD`; ``always``;
         ``never``: use the score as it is (a score that does not fit is refused, so that
-        no stems of silence are produced).
+        no stems of silence are produced); None: use the score as given without any check
+        (the behaviour before synchronisation existed; notebook 05 compares with it).
     by : str
         Group column.
 
@@ -930,8 +933,10 @@ def prepare_score(x, sr, notes, align: str = "auto", by: str = "Instrument"):
 
     Notebooks: 05_synchronization; used by :func:`nmfedu.separation.separate` and the CLI.
     """
+    if align is None:                # the score as given, unchecked (for comparisons)
+        return notes, dict(fit=None, aligned=False, checked=False)
     if align not in ("auto", "always", "never"):
-        raise ValueError(f"align must be 'auto', 'always' or 'never', got {align!r}")
+        raise ValueError(f"align must be 'auto', 'always', 'never' or None, got {align!r}")
     t0 = time.perf_counter()
     if by is not None and isinstance(notes, pd.DataFrame) and by not in notes.columns:
         return notes, dict(fit=None, aligned=False)      # the caller reports the bad column
