@@ -50,6 +50,9 @@ def stats(e):
     return dict(mean=float(e.mean()), median=float(np.median(e)), p95=float(np.percentile(e, 95)))
 
 
+SOUNDFONT = "timgm"
+
+
 def load_performed(name):
     import soundfile as sf
 
@@ -75,7 +78,7 @@ def accuracy(quick):
 
     rows = []
     for name in PIECES:
-        x, sr, stems, notated, true = load_performed(f"{name}_timgm")
+        x, sr, stems, notated, true = load_performed(f"{name}_{SOUNDFONT}")
         a = sync.align(x, sr, notated)
         glob = a.notes.assign(Start=a.global_onsets)
         row = dict(piece=name, audio_s=x.size / sr,
@@ -166,7 +169,7 @@ print(json.dumps(dict(audio_s=x.size / sr, align_s=el, warmup_s=warm, peak_rss_m
 def scaling(lengths):
     rows = []
     for L in lengths:
-        d = PERFORMED / f"tile{L}_timgm"
+        d = PERFORMED / f"tile{L}_{SOUNDFONT}"
         if not d.exists():
             print(f"scaling: {d} missing (make performed renders tiles of 60, 300, 600 s)")
             continue
@@ -187,7 +190,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="onset errors and scaling only (no SDR)")
     ap.add_argument("--out", help="also write the results as JSON here")
+    ap.add_argument("--dir", default=str(PERFORMED), help="performed renditions (make_performed.py --out)")
+    ap.add_argument("--soundfont", default="timgm", help="suffix of the rendition folders")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the 1/5/10-minute runs")
     args = ap.parse_args(argv)
+    global PERFORMED, SOUNDFONT
+    PERFORMED, SOUNDFONT = Path(args.dir), args.soundfont
     print(f"bench_sync.py — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}. "
           f"The machine is shared with other jobs: times are indicative.", flush=True)
@@ -195,7 +203,7 @@ def main(argv=None):
     res = dict(accuracy=accuracy(args.quick))
     if not args.quick:
         res["fit"] = fit_table()
-    res["scaling"] = scaling([60, 300, 600])
+    res["scaling"] = [] if args.no_scaling else scaling([60, 300, 600])
     acc = res["accuracy"]
     print("summary: refined onset error median max "
           f"{max(r['refined']['median'] for r in acc):.1f} ms, p95 max {max(r['refined']['p95'] for r in acc):.1f} ms"
