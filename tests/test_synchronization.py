@@ -260,3 +260,17 @@ def test_performance_model_is_deterministic(pieces):
     assert np.all(np.diff(w1[1]) > 0)
     slow = np.diff(w1[1])[:-100].sum() / np.diff(w1[0])[:-100].sum()
     assert 1.1 < slow < 1.4
+
+
+# --------------------------------------------------------------------------- notebook 05
+def test_notebook05_skipped_passage_exercise_and_rubato_widget():
+    from nmfedu.demos import nb05 as demo
+    from nmfedu.exercises import nb05
+
+    out = nb05.skipped_bar()
+    assert np.median(out["after"]) < 0.02            # the notes after the cut are found again
+    fig = demo.rubato_widget(rubato=0.0)
+    before = fig.png()
+    fig.update(rubato=0.3)
+    assert fig.png() != before
+    assert fig.data["sdr"]["aligned"] > fig.data["sdr"]["notated"] + 5
