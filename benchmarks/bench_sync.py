@@ -187,6 +187,7 @@ def scaling(lengths):
 
 
 def main(argv=None):
+    global PERFORMED, SOUNDFONT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="onset errors and scaling only (no SDR)")
     ap.add_argument("--out", help="also write the results as JSON here")
@@ -194,7 +195,6 @@ def main(argv=None):
     ap.add_argument("--soundfont", default="timgm", help="suffix of the rendition folders")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/5/10-minute runs")
     args = ap.parse_args(argv)
-    global PERFORMED, SOUNDFONT
     PERFORMED, SOUNDFONT = Path(args.dir), args.soundfont
     print(f"bench_sync.py — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}. "
