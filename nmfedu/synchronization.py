@@ -38,14 +38,17 @@ between random frames (right piece 0.36–0.79, wrong pieces 0.80–0.96: a coar
 test only). Known blind spot: a score of a
 few notes (the 8-note toy) can "fit" a passage of another piece in the same key.
 
-Why not synctoolbox. synctoolbox (MIT, FMP group: MrMsDTW + DLNCO) is the field's library
-and installs with numpy 2.4.6 only when numba is downgraded to 0.65.1 and llvmlite to 0.47.0
-(it pins numba < 0.66; our lock has 0.68.1). Measured on the performed renditions of
-scripts/make_performed.py (benchmarks/bench_sync.py, same machine): its IIR pitch filterbank
-makes the features of 5 minutes of audio take far longer than this module's STFT features,
-and its global path still needs a per-note refinement to reach a p95 onset error below 25 ms
-(issue 14 measured 32–41 ms). We therefore use librosa (chroma), numba (the banded DTW; it
-comes with librosa) and libfmp's textbook DTW in notebook 05, and keep the lock as it is.
+Why not synctoolbox. synctoolbox 1.4.2 (MIT, FMP group: MrMsDTW + DLNCO) is the field's
+library. It installs cleanly with our numpy 2.4.6 only if numba is downgraded from 0.68.1 to
+0.65.1 (numba 0.65 supports numpy ≤ 2.4) and llvmlite from 0.50 to 0.47 (``pip check`` clean).
+Measured on the same 5-minute performed rendition (scripts/make_performed.py --tile 300, same
+shared machine, same hour): synctoolbox's IIR pitch filterbank and DLNCO features took 39 s and
+MrMsDTW 7 s (46 s, 724 MB peak RSS), with onset errors of median 16 ms / p95 57 ms before any
+refinement; this module takes 7 s and 545 MB for median 7 ms / p95 31 ms (benchmarks/results/
+bench_sync_2026-12-01.txt). The 15 s / 600 MB budget for 5 minutes rules synctoolbox's features
+out, and its path would still need our per-note refinement. So we keep the lock as it is and use
+librosa (chroma filterbank), numba (the banded DTW; numba comes with librosa), scipy.fft, and
+libfmp.c3's textbook DTW in notebook 05 (and as the independent reference in the tests).
 
 What it does **not** handle: a repeat the performer skips or adds, a cut, another edition
 of the piece with different bars (DTW maps every notated note somewhere, so missing or extra
