@@ -41,6 +41,7 @@ _EXPORTS = {
 _SUBMODULES = {
     "factorization", "constraints", "separation", "evaluation", "nae", "score",
     "spectrogram", "data", "plot", "widgets", "audio", "exercises", "demos", "cli",
+    "synchronization",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
