@@ -5,6 +5,7 @@
 #   make html           export the executed notebooks to a static site in build/html
 #   make slides         export the notebooks' lecture path as offline reveal.js decks in build/slides
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
+#   make performed      render performed versions of the bundled pieces into build/performed (TimGM6mb)
 #   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
 
 PYTHON ?= python3.11
@@ -24,7 +25,7 @@ test test-unit test-notebooks test-browser test-browser-selftest test-slides not
 test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools bench lock clean check-python
+.PHONY: performed setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
@@ -108,6 +109,14 @@ render-tools:
 
 data: setup render-tools
 	$(PY) scripts/make_data.py
+
+# Performed renditions of the bundled pieces (issue 14) into build/performed/, with Debian's
+# TimGM6mb soundfont, which data/ does not use; benchmarks/bench_sync.py measures on them.
+performed: setup
+	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth timgm6mb-soundfont >/dev/null) ; \
+	  else echo "make performed needs Debian's fluidsynth and timgm6mb-soundfont: run 'sudo apt-get install fluidsynth timgm6mb-soundfont'"; exit 1; fi; }
+	$(PY) scripts/make_performed.py --tile 60 300 600
 
 # bench_applications.py renders a groove with a second GM kit (TimGM6mb) that data/ does not use.
 bench: setup

@@ -60,7 +60,7 @@ _EXPORTS = {
 _SUBMODULES = {
     "factorization", "constraints", "separation", "evaluation", "nae", "score",
     "spectrogram", "data", "plot", "widgets", "audio", "exercises", "demos", "cli",
-    "drums", "mosaic", "nmfd", "reconstruction",
+    "drums", "mosaic", "nmfd", "reconstruction", "synchronization",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)

@@ -1,5 +1,6 @@
 """Command line: ``python -m nmfedu separate MIX.wav SCORE.csv|SCORE.mid --out DIR``
-and ``python -m nmfedu drums MIX.wav DRUMS.csv --out DIR``.
+and ``python -m nmfedu drums MIX.wav DRUMS.csv --out DIR``
+and ``python -m nmfedu align MIX.wav SCORE.csv --out ALIGNED.csv|.mid``.
 
 Score-informed separation (:func:`nmfedu.separation.separate`) of a recording
 into one WAV file per group label of the score (e.g. ``left.wav`` and
@@ -18,6 +19,13 @@ Behaviour worth knowing:
   ``nmfedu: error: …`` on stderr and exit status 2, without a traceback;
   warnings (stereo mixed down, notes past the end clipped) are one line each
   ``nmfedu: warning: …``.
+
+``separate --align auto`` (the default) first checks whether the score fits the recording
+(:func:`nmfedu.synchronization.fit`) and synchronises it when it does not; ``report.json``
+then has a ``synchronisation`` entry with the fit, whether it aligned, the lead-in, the tempo
+ratio and the warp knots. A score of another piece is refused (one line, exit 2, no files).
+``align`` writes the synchronised score with the same safety rules (no overwrite without
+``--force``, a temporary file renamed into place).
 
 WAV files are written as 32-bit float at the sample rate of the input, so the
 separated files add up to the (mono) mixture.
@@ -102,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                           f"(default {S['onset_shape'] if S['onset_templates'] else 'off'}, "
                           "as nmfedu.separate)")
     sep.add_argument("--seed", type=int, default=0)
+    _add_align_option(sep)
     _add_drums_parser(sub)
+    _add_align_parser(sub)
     return parser
 
 
@@ -225,6 +235,29 @@ def _drums_command(args):
     return 0
 
 
+def _add_align_option(sep):
+    """``separate --align auto|always|never`` (issue 14)."""
+    sep.add_argument("--align", choices=["auto", "always", "never"], default="auto",
+                     help="synchronise the score with MIX first: auto (default) when it does not "
+                          "fit, always, or never (a score that does not fit is then refused)")
+
+
+def _add_align_parser(sub):
+    """The ``align`` sub-command: write the score synchronised with a recording."""
+    al = sub.add_parser(
+        "align", help="synchronise a score with a recording (writes the aligned CSV or MIDI)",
+        description="Score-audio synchronisation (nmfedu.synchronization.align): multiscale DTW "
+                    "on chroma and onset features, then every onset refined in its own pitch "
+                    "bands. A score of another piece is refused.")
+    al.add_argument("mix", metavar="MIX", help="the recording (WAV, FLAC, OGG; stereo is mixed down)")
+    al.add_argument("score", metavar="SCORE", help="note table: FMP CSV or MIDI (.mid)")
+    al.add_argument("--out", required=True, metavar="ALIGNED",
+                    help="output score, .csv (FMP CSV) or .mid")
+    al.add_argument("--by", default="Instrument", metavar="COLUMN",
+                    help="score column with the group labels (default: Instrument)")
+    al.add_argument("--force", action="store_true", help="overwrite an existing output file")
+
+
 def _note(kind, message):
     print(f"nmfedu: {kind}: {message}", file=sys.stderr)
 
@@ -337,7 +370,7 @@ def _separation_params(args):
                 min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
                 onset_templates=args.onset_templates != "off",
                 onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
-                seed=args.seed)
+                seed=args.seed, align=args.align)
 
 
 def _run_separation(x, sr, notes, args):
@@ -394,7 +427,8 @@ def _report(args, sr, channels, notes, score_path, names, details, durations):
         "channels_in": channels,
         "n_notes": int(len(notes)),
         "groups": {g: n for g, n in names.items()},
-        "parameters": {k: v for k, v in details.params.items()},
+        "parameters": {k: v for k, v in details.params.items() if k != "sync"},
+        "synchronisation": details.params.get("sync"),
         "final_loss": loss if np.isfinite(loss) else None,
         "n_iter": details.n_iter,
         "durations": durations,
@@ -434,6 +468,57 @@ def _separate_command(args):
     return 0
 
 
+def _align_command(args):
+    from . import score as score_mod
+    from . import synchronization as sync
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".mid", ".midi"):
+        raise InputError(f"--out must end in .csv, .mid or .midi, got {str(out)!r}")
+    if out.exists() and not args.force:
+        raise InputError(f"refusing to overwrite {out} (pass --force)")
+    if out.exists() and out.is_dir():
+        raise InputError(f"--out must be a file, but {out} is a directory")
+    x, sr, _ = _read_audio(args.mix)
+    score_path = Path(args.score)
+    if not score_path.exists():
+        raise FileNotFoundError(f"SCORE: no such score file: {score_path}")
+    try:
+        notes = score_mod.read(score_path)
+    except (ValueError, OSError) as err:
+        raise InputError(f"SCORE: {str(err).splitlines()[0]}") from None
+    if len(notes) == 0:
+        raise InputError(f"SCORE: {score_path} contains no notes; nothing to align")
+    if args.by not in notes.columns:
+        raise InputError(f"--by {args.by!r} is not a column of the score; columns are "
+                         f"{list(notes.columns)}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sync.align(x, sr, notes, by=args.by)
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            _note("warning", str(w.message).splitlines()[0])
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _atomic_temp(out.parent, out.name)
+    try:
+        if out.suffix.lower() == ".csv":
+            score_mod.write_csv(result.notes, tmp)
+        else:
+            score_mod.write_midi(result.notes, tmp, tempo=120.0, resolution=9600)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    a0, a1 = result.trim["audio"]
+    s0, s1 = result.trim["score"]
+    print(f"wrote {out} ({len(result.notes)} notes; fit {result.fit_before.fit:.2f} -> "
+          f"{result.fit_after.fit:.2f}, sound starts at {a0:.2f} s, tempo x{(a1 - a0) / (s1 - s0):.2f} "
+          f"of the notated; {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def _json_default(value):
     import numpy as np
 
@@ -457,6 +542,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "drums":
             return _drums_command(args)
+        if args.command == "align":
+            return _align_command(args)
         return _separate_command(args)
     except (InputError, ValueError, FileNotFoundError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__

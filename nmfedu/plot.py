@@ -1216,3 +1216,111 @@ def figure(figsize=FIGSIZE, dpi: float = 100) -> Figure:
     Used by :mod:`nmfedu.widgets` for the figures of interactive plots.
     """
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")
+
+
+# --------------------------------------------------------------------------- synchronisation
+PITCH_CLASSES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"]
+
+
+@_styled
+def plot_chroma(C, rate: float = 50.0, *, ax=None, t0: float = 0.0, title: str | None = None,
+                cbar: bool = True, figsize=(9.0, 2.6)):
+    """Chroma features (12 × N) over time, pitch classes C … B from the bottom.
+
+    Returns ``(fig, ax, im)``. Used by notebook 05 (features of the score and the recording).
+    """
+    if ax is None:
+        fig = _new_figure(figsize)
+        ax = fig.add_subplot()
+    fig = ax.figure
+    C = np.asarray(C)
+    im = ax.imshow(C, origin="lower", aspect="auto", cmap=CMAP, interpolation="nearest",
+                   extent=(t0, t0 + C.shape[1] / rate, -0.5, 11.5), vmin=0)
+    ax.set_yticks(range(12), PITCH_CLASSES)
+    ax.set_xlabel("Time (s)")
+    ax.set_ylabel("Pitch class")
+    if title:
+        ax.set_title(title)
+    if cbar:
+        fig.colorbar(im, ax=ax, pad=0.01, label="Value")
+    return fig, ax, im
+
+
+@_styled
+def plot_cost_path(C, path=None, *, rate: float = 50.0, ax=None, true_path=None, band=None,
+                   title: str | None = None, label: str = "Cost", cmap=None, figsize=(5.6, 4.6)):
+    """A (local or accumulated) cost matrix with warping paths; score time up, recording across.
+
+    Parameters
+    ----------
+    C : ndarray (N_score, M_recording)
+    path : ndarray (2, L), optional
+        Warping path in frames (row 0 score, row 1 recording), drawn in red.
+    rate : float
+        Frames per second of ``C`` (axes in seconds).
+    true_path : (score_s, recording_s), optional
+        The true warp, drawn dashed.
+    band : (lo, hi), optional
+        Per score frame the first and last recording frame computed (multiscale DTW), outlined.
+
+    Returns ``(fig, ax, im)``. Used by notebook 05.
+    """
+    if ax is None:
+        fig = _new_figure(figsize)
+        ax = fig.add_subplot()
+    fig = ax.figure
+    C = np.asarray(C)
+    im = ax.imshow(C, origin="lower", aspect="auto", cmap=cmap or CMAP, interpolation="nearest",
+                   extent=(-0.5 / rate, (C.shape[1] - 0.5) / rate, -0.5 / rate,
+                           (C.shape[0] - 0.5) / rate))
+    fig.colorbar(im, ax=ax, pad=0.01, label=label)
+    if band is not None:
+        lo, hi = band
+        rows = np.arange(len(lo)) / rate
+        ax.plot(np.asarray(lo) / rate, rows, color=GROUP_COLORS[0], lw=0.8, label="band (computed cells)")
+        ax.plot(np.asarray(hi) / rate, rows, color=GROUP_COLORS[0], lw=0.8)
+    if path is not None:
+        ax.plot(path[1] / rate, path[0] / rate, color="red", lw=1.3, label="optimal warping path")
+    if true_path is not None:
+        ax.plot(true_path[1], true_path[0], color="#00a0ff", lw=1.2, ls="--", label="true warp")
+    ax.set_xlim(-0.5 / rate, (C.shape[1] - 0.5) / rate)
+    ax.set_ylim(-0.5 / rate, (C.shape[0] - 0.5) / rate)
+    ax.set_xlabel("Recording time (s)")
+    ax.set_ylabel("Score time (s)")
+    if title:
+        ax.set_title(title)
+    if path is not None or true_path is not None or band is not None:
+        ax.legend(loc="upper left", fontsize="small", framealpha=0.85)
+    return fig, ax, im
+
+
+@_styled
+def plot_notes_on_spectrogram(V, notes, *, sr: float = SR, hop_length: int = HOP_LENGTH,
+                              n_fft: int = N_FFT, fmax: float = 2000.0, by: str = "Instrument",
+                              ax=None, title: str | None = None, xlim=None, figsize=(9.0, 3.4)):
+    """The score's notes drawn on the recording's spectrogram: one line per note at its
+    fundamental frequency from Start to Start + Duration, a tick at its onset.
+
+    Shows at a glance whether a note table is synchronised with a recording (notebook 05:
+    before and after alignment). Returns ``(fig, ax, im)``.
+    """
+    from .spectrogram import pitch_to_hz
+
+    if ax is None:
+        fig = _new_figure(figsize)
+        ax = fig.add_subplot()
+    fig = ax.figure
+    _, _, im = plot_matrix(V, "V", ax=ax, sr=sr, hop_length=hop_length, n_fft=n_fft, fmax=fmax,
+                           log=True, gamma=10.0, title=title)
+    colors = group_colors(notes[by]) if by in notes.columns else {None: GROUP_COLORS[0]}
+    for s, d, p, g in zip(notes["Start"], notes["Duration"], notes["Pitch"],
+                          notes[by] if by in notes.columns else [None] * len(notes)):
+        f = float(pitch_to_hz(p))
+        if f <= fmax:
+            ax.plot([s, s + d], [f, f], color=colors[g], lw=2.0, alpha=0.9, solid_capstyle="butt")
+            ax.plot([s, s], [f * 0.94, f * 1.06], color=colors[g], lw=2.0)
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="black", label=str(g)) for g, c in colors.items()],
+              loc="upper right", fontsize="small", framealpha=0.85)
+    if xlim is not None:
+        ax.set_xlim(xlim)
+    return fig, ax, im

@@ -496,7 +496,7 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
              onset_shape: str = SEPARATION_DEFAULTS["onset_shape"],
              onset_before: float = _c.DEFAULTS["onset_before"],
              onset_after: float = SEPARATION_DEFAULTS["onset_after"],
-             seed: int | None = 0, return_details: bool = False):
+             seed: int | None = 0, return_details: bool = False, align: str = "auto"):
     """Score-informed separation of a mixture into one signal per note group.
 
     Parameters
@@ -546,6 +546,12 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
         deterministic, so the seed matters only for its internal choices).
     return_details : bool
         Return a :class:`SeparationDetails` instead of the dict of signals.
+    align : "auto", "always" or "never"
+        Score–audio synchronisation first (:func:`nmfedu.synchronization.prepare_score`):
+        ``auto`` aligns the score only when it does not fit the recording; a score that does
+        not fit even after alignment (or with ``never``) is refused with a ValueError;
+        None uses the score as given, unchecked.
+        The details' ``params["sync"]`` records the fit and the warp.
 
     Returns
     -------
@@ -561,6 +567,9 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     t_start = time.perf_counter()
     x = to_mono(x)
     sr = _c._positive(sr, "sr")
+    from . import synchronization
+
+    notes, sync_info = synchronization.prepare_score(x, sr, notes, align=align, by=by)
     n_fft = _c._positive_int(n_fft, "n_fft")
     hop_length = _c._positive_int(hop_length, "hop_length")
     n_iter = _c._positive_int(n_iter, "n_iter")
@@ -637,7 +646,8 @@ def separate(x, sr, notes, by: str = "Instrument", *, n_fft: int = N_FFT,
     loss = list(np.atleast_1d(np.asarray(getattr(result, "loss", []), dtype=float)))
     params = dict(by=by, sr=sr, n_fft=n_fft, hop_length=hop_length, n_iter=n_iter, beta=beta,
                   mask_exponent=mask_exponent, compression=compression, gamma=gamma, share=share,
-                  decay_after=decay_after, attack_guard=attack_guard, seed=seed, **cparams)
+                  decay_after=decay_after, attack_guard=attack_guard, seed=seed, **cparams,
+                  sync=sync_info)
     return SeparationDetails(signals=signals, X=X, V=V, W0=W0, H0=H0, W=W, H=H, labels=labels,
                              H_parts=H_parts, models=models, masks=mask_dict, loss=loss,
                              n_iter=int(getattr(result, "n_iter", n_iter)), params=params,

@@ -1,0 +1,218 @@
+"""Benchmark of score–audio synchronisation (issue 14; nmfedu.synchronization).
+
+Measured on the performed renditions of ``make performed`` (scripts/make_performed.py: the
+bundled scores played with rubato, a pause, a lead-in, the melody 15 ms ahead, jitter and
+varied velocities, rendered with the TimGM6mb soundfont that data/ does not use). Nothing in
+the aligner was tuned on these files (its biases were measured on the bundled pieces).
+
+Per performed piece:
+* onset error (mean / median / p95, ms) of the notated score, after the global alignment and
+  after the per-note refinement;
+* mean SDR (dB) of ``nmfedu.separate`` with the notated score (the check bypassed), the aligned
+  score (``align="always"``) and the true performed timing;
+* the fit check on synchronised, performed and wrong-piece scores;
+* the bundled (already synchronised) pieces: SDR of ``separate`` today (no check) and with the
+  default ``align="auto"``;
+* time and peak memory (RSS of a fresh process, and the growth during the alignment) of
+  ``align`` on 1, 5 and 10 minutes of performed audio (pieces tiled).
+
+Targets (issue 14): median ≤ 10 ms, p95 ≤ 25 ms; SDR aligned within 0.5 dB of true timing;
+5 minutes in ≤ 15 s with ≤ 600 MB; the fit check without error on the set.
+It reports; it does not fail on a missed target. Usage::
+
+    make performed && .venv/bin/python benchmarks/bench_sync.py [--quick] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PERFORMED = ROOT / "build" / "performed"
+PIECES = ["mozart_sonata", "schumann_polonaise", "chopin_mazurka", "joplin_rag"]
+TARGETS = dict(median_ms=10.0, p95_ms=25.0, sdr_gap_db=0.5, five_min_s=15.0, five_min_mb=600.0)
+
+
+def stats(e):
+    e = np.asarray(e) * 1000
+    return dict(mean=float(e.mean()), median=float(np.median(e)), p95=float(np.percentile(e, 95)))
+
+
+SOUNDFONT = "timgm"
+
+
+def load_performed(name):
+    import soundfile as sf
+
+    from nmfedu import score
+
+    d = PERFORMED / name
+    if not (d / "mix.wav").exists():
+        raise SystemExit(f"bench_sync.py: {d} is missing; run 'make performed' first")
+    x, sr = sf.read(d / "mix.wav")
+    stems = {h: sf.read(d / f"{h}.wav")[0] for h in ("left", "right")}
+    return x, sr, stems, score.read_csv(d / "notated.csv"), score.read_csv(d / "true.csv")
+
+
+def sdr(x, sr, notes, stems, align):
+    from nmfedu import evaluation, separation
+
+    est = separation.separate(x, sr, notes, align=None if align == "bypass" else align)
+    return float(evaluation.mean_sdr(evaluation.bss_eval(stems, est)))
+
+
+def accuracy(quick):
+    from nmfedu import synchronization as sync
+
+    rows = []
+    for name in PIECES:
+        x, sr, stems, notated, true = load_performed(f"{name}_{SOUNDFONT}")
+        a = sync.align(x, sr, notated)
+        glob = a.notes.assign(Start=a.global_onsets)
+        row = dict(piece=name, audio_s=x.size / sr,
+                   notated=stats(sync.onset_errors(notated, true)),
+                   global_=stats(sync.onset_errors(glob, true)),
+                   refined=stats(sync.onset_errors(a.notes, true)),
+                   fit_notated=sync.fit(x, sr, notated).fit, fit_true=sync.fit(x, sr, true).fit,
+                   fit_aligned=a.fit_after.fit, match=a.match, align_s=a.runtime)
+        if not quick:
+            row["sdr_notated"] = sdr(x, sr, notated, stems, "bypass")
+            row["sdr_aligned"] = sdr(x, sr, notated, stems, "always")
+            row["sdr_true"] = sdr(x, sr, true, stems, "never")
+        rows.append(row)
+        print(f"{name:20s} onset error ms (mean/median/p95)  notated "
+              f"{row['notated']['mean']:7.0f}/{row['notated']['median']:6.0f}/{row['notated']['p95']:6.0f}"
+              f"  global {row['global_']['mean']:5.1f}/{row['global_']['median']:5.1f}/{row['global_']['p95']:6.1f}"
+              f"  refined {row['refined']['mean']:5.1f}/{row['refined']['median']:5.1f}/{row['refined']['p95']:6.1f}"
+              f"  fit {row['fit_notated']:.2f}->{row['fit_aligned']:.2f} (true {row['fit_true']:.2f})", flush=True)
+        if not quick:
+            print(f"{'':20s} SDR dB  notated {row['sdr_notated']:6.2f}  aligned {row['sdr_aligned']:6.2f}"
+                  f"  true timing {row['sdr_true']:6.2f}  (aligned - true {row['sdr_aligned'] - row['sdr_true']:+.2f})",
+                  flush=True)
+    return rows
+
+
+def fit_table():
+    from nmfedu import data
+    from nmfedu import synchronization as sync
+
+    names = data.names()
+    P = {n: data.load(n) for n in names}
+    out = {"synchronised": {}, "wrong_piece_before": {}, "wrong_piece_refused": {}}
+    for n in names:
+        out["synchronised"][n] = sync.fit(P[n].x, P[n].sr, P[n].notes).fit
+    for a, b in itertools.permutations(names, 2):
+        out["wrong_piece_before"][f"{a}<-{b}"] = sync.fit(P[a].x, P[a].sr, P[b].notes).fit
+        try:
+            sync.align(P[a].x, P[a].sr, P[b].notes)
+            out["wrong_piece_refused"][f"{a}<-{b}"] = False
+        except ValueError:
+            out["wrong_piece_refused"][f"{a}<-{b}"] = True
+    ok_sync = all(v >= sync.FIT_THRESHOLD for v in out["synchronised"].values())
+    ok_wrong = all(v < sync.FIT_THRESHOLD for v in out["wrong_piece_before"].values())
+    refused = out["wrong_piece_refused"]
+    print(f"fit check (threshold {sync.FIT_THRESHOLD}): synchronised bundled min "
+          f"{min(out['synchronised'].values()):.2f} (all fit: {ok_sync}); wrong-piece scores max "
+          f"{max(out['wrong_piece_before'].values()):.2f} (none fits: {ok_wrong}); wrong-piece "
+          f"scores refused after alignment: {sum(refused.values())}/{len(refused)}"
+          + (f" (accepted: {', '.join(k for k, v in refused.items() if not v)})"
+             if not all(refused.values()) else ""), flush=True)
+    bundled = {}
+    for n in names:
+        if n == data.TOY:
+            continue
+        today = sdr(P[n].x, P[n].sr, P[n].notes, P[n].stems, "bypass")
+        auto = sdr(P[n].x, P[n].sr, P[n].notes, P[n].stems, "auto")
+        bundled[n] = dict(today=today, auto=auto)
+        print(f"bundled {n:20s} SDR today {today:6.2f} dB, with align='auto' {auto:6.2f} dB "
+              f"(difference {auto - today:+.3f} dB)", flush=True)
+    out["bundled_sdr"] = bundled
+    return out
+
+
+CHILD = r"""
+import json, resource, sys, time
+import numpy as np, soundfile as sf
+sys.path.insert(0, sys.argv[1])
+from nmfedu import score, synchronization as sync
+d = sys.argv[2]
+x, sr = sf.read(d + "/mix.wav")
+notated = score.read_csv(d + "/notated.csv"); true = score.read_csv(d + "/true.csv")
+t = time.perf_counter()
+sync.dtw_banded(np.eye(12)[:, :3], np.eye(12)[:, :3])       # numba (cached) and librosa's
+import librosa.filters                                       # filterbank: once per process
+warm = time.perf_counter() - t
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t = time.perf_counter()
+a = sync.align(x, sr, notated)
+el = time.perf_counter() - t
+rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+e = sync.onset_errors(a.notes, true) * 1000
+print(json.dumps(dict(audio_s=x.size / sr, align_s=el, warmup_s=warm, peak_rss_mb=rss1, rss_before_mb=rss0,
+                      cells=[l["cells"] for l in a.levels], median_ms=float(np.median(e)),
+                      p95_ms=float(np.percentile(e, 95)))))
+"""
+
+
+def scaling(lengths):
+    rows = []
+    for L in lengths:
+        d = PERFORMED / f"tile{L}_{SOUNDFONT}"
+        if not d.exists():
+            print(f"scaling: {d} missing (make performed renders tiles of 60, 300, 600 s)")
+            continue
+        proc = subprocess.run([sys.executable, "-c", CHILD, str(ROOT), str(d)], capture_output=True,
+                              text=True, env=dict(os.environ))
+        if proc.returncode:
+            print(f"scaling {L} s: failed: {proc.stderr.strip().splitlines()[-1]}")
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        print(f"align {r['audio_s']:6.0f} s of audio: {r['align_s']:5.1f} s, peak RSS {r['peak_rss_mb']:5.0f} MB "
+              f"(before aligning {r['rss_before_mb']:4.0f} MB; imports/JIT once per process {r['warmup_s']:.1f} s); DTW cells per level {r['cells']}; onset "
+              f"error median {r['median_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms", flush=True)
+    return rows
+
+
+def main(argv=None):
+    global PERFORMED, SOUNDFONT
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="onset errors and scaling only (no SDR)")
+    ap.add_argument("--out", help="also write the results as JSON here")
+    ap.add_argument("--dir", default=str(PERFORMED), help="performed renditions (make_performed.py --out)")
+    ap.add_argument("--soundfont", default="timgm", help="suffix of the rendition folders")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the 1/5/10-minute runs")
+    args = ap.parse_args(argv)
+    PERFORMED, SOUNDFONT = Path(args.dir), args.soundfont
+    print(f"bench_sync.py — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}. "
+          f"The machine is shared with other jobs: times are indicative.", flush=True)
+    print(f"targets: {TARGETS}", flush=True)
+    res = dict(accuracy=accuracy(args.quick))
+    if not args.quick:
+        res["fit"] = fit_table()
+    res["scaling"] = [] if args.no_scaling else scaling([60, 300, 600])
+    acc = res["accuracy"]
+    print("summary: refined onset error median max "
+          f"{max(r['refined']['median'] for r in acc):.1f} ms, p95 max {max(r['refined']['p95'] for r in acc):.1f} ms"
+          + ("" if args.quick else
+             "; SDR aligned - true: " + ", ".join(f"{r['sdr_aligned'] - r['sdr_true']:+.2f}" for r in acc)
+             + " dB"))
+    if args.out:
+        Path(args.out).write_text(json.dumps(res, indent=1, default=float) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""Tests of nmfedu.synchronization (issue 14): recovered warps, fit check, refusals, CLI.
+
+The performed material is made here from the bundled stems (time-warped with a known tempo
+curve by nmfedu.synchronization.warp_audio), so these tests need no synthesiser and are never
+skipped; benchmarks/bench_sync.py measures on FluidSynth renditions with another soundfont.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+from hypothesis import given, settings, strategies as st
+
+from nmfedu import data, score, separation
+from nmfedu import synchronization as sync
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = [n for n in data.names() if n != data.TOY]
+
+
+@pytest.fixture(scope="module")
+def pieces():
+    return {n: data.load(n) for n in data.names()}
+
+
+@pytest.fixture(scope="module")
+def performed(pieces):
+    """Performed versions (vocoder-warped stems, known warp) of two bundled pieces."""
+    return {n: sync.performed_version(pieces[n], rubato=0.15, slow=1.2, seed=3)
+            for n in ("mozart_sonata", "schumann_polonaise")}
+
+
+# --------------------------------------------------------------------------- DTW on features
+def smooth_features(n, seed):
+    rng = np.random.default_rng(seed)
+    F = np.abs(rng.standard_normal((12, n // 10 + 2)))
+    F = np.repeat(F, 10, axis=1)[:, :n] + 0.05 * rng.random((12, n))
+    return F / np.linalg.norm(F, axis=0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(slow=st.floats(0.7, 1.3), rubato=st.floats(0.0, 0.3), phase=st.floats(0, 6.28),
+       seed=st.integers(0, 1000))
+def test_known_tempo_curve_is_recovered_from_synthetic_features(slow, rubato, phase, seed):
+    n = 600                                          # 12 s at 50 Hz
+    A = smooth_features(n, seed)
+    u = np.arange(n)
+    rate = slow * (1 + rubato * np.sin(2 * np.pi * u / 200 + phase))   # recording frames per score frame
+    t = np.concatenate([[0.0], np.cumsum(rate[:-1])])
+    m = int(t[-1]) + 1
+    src = np.clip(np.interp(np.arange(m), t, u), 0, n - 1).round().astype(int)   # inverse warp
+    B = A[:, src]
+    path, levels = sync.dtw_multiscale(A, B, A * 0, B * 0)
+    assert path[:, 0].tolist() == [0, 0] and path[:, -1].tolist() == [n - 1, m - 1]
+    err = np.abs(path[1] - np.interp(path[0], u, t))
+    assert np.median(err) <= 1.5 and np.percentile(err, 95) <= 4, (np.median(err), err.max())
+    assert len(levels) == 3 and levels[-1]["cells"] < 0.2 * n * m      # banded, not full
+
+
+def test_banded_dtw_equals_full_dtw_when_the_band_is_everything():
+    import libfmp.c3
+
+    rng = np.random.default_rng(0)
+    A = rng.random((12, 40)); A /= np.linalg.norm(A, axis=0)
+    B = rng.random((12, 55)); B /= np.linalg.norm(B, axis=0)
+    path, cost = sync.dtw_banded(A, B, step_weights=(1, 1, 1))
+    C = 1 - A.T @ B                                     # independent reference: FMP's DTW
+    D = libfmp.c3.compute_accumulated_cost_matrix(C)
+    assert cost == pytest.approx(D[-1, -1])
+    ref = libfmp.c3.compute_optimal_warping_path(D).T
+    assert sum(C[i, j] for i, j in path.T) == pytest.approx(sum(C[i, j] for i, j in ref.T))
+
+
+def test_warp_times_is_monotone_and_skips_a_pause():
+    path = np.array([[0, 1, 2, 2, 2, 2, 3], [0, 1, 2, 3, 4, 5, 6]])
+    t = sync.warp_times(path, np.linspace(0, 0.06, 13), rate=50)
+    assert np.all(np.diff(t) >= 0)
+    cost = [0, 0, 1, 1, 1, 0.1, 0]
+    assert sync.warp_times(path, [0.04], rate=50, cost=cost)[0] == pytest.approx(0.1)
+
+
+# --------------------------------------------------------------------------- recovered timing
+@pytest.mark.parametrize("name,stretch,shift", [("mozart_sonata", 1.25, 0.6),
+                                                ("schumann_polonaise", 0.8, 0.0),
+                                                ("chopin_mazurka", 1.1, 0.3)])
+def test_shifted_or_stretched_score_comes_back(pieces, name, stretch, shift):
+    p = pieces[name]
+    moved = p.notes.assign(Start=p.notes["Start"] * stretch + shift,
+                           Duration=p.notes["Duration"] * stretch)
+    assert not sync.fit(p.x, p.sr, moved).fits
+    a = sync.align(p.x, p.sr, moved)
+    err = sync.onset_errors(a.notes, p.notes)
+    assert np.median(err) < 0.015 and np.percentile(err, 95) < 0.045, (np.median(err),
+                                                                       np.percentile(err, 95))
+    assert len(a.notes) == len(p.notes) and list(a.notes.columns) == list(p.notes.columns)
+    assert a.fit_after.fits and 0 <= a.confidence.min() and a.confidence.max() <= 1
+
+
+def test_fit_accepts_every_bundled_piece(pieces):
+    for name, p in pieces.items():
+        f = sync.fit(p.x, p.sr, p.notes)
+        assert f.fits, (name, f)
+
+
+def test_fit_rejects_performed_versions_until_aligned(pieces, performed):
+    for name, (mix, stems, true, warp) in performed.items():
+        p = pieces[name]
+        assert not sync.fit(mix, p.sr, p.notes).fits, name
+        assert sync.fit(mix, p.sr, true).fits, name
+        a = sync.align(mix, p.sr, p.notes)
+        assert sync.fit(mix, p.sr, a.notes).fits, name
+        err = sync.onset_errors(a.notes, true)
+        assert np.median(err) < 0.03, (name, np.median(err))
+        assert a.trim["audio"][0] > 0.7                  # the lead-in was found
+
+
+def synth(notes, sr=22050, tail=1.0):
+    """Independent little renderer: 6 harmonics, 5 ms attack, exponential decay."""
+    end = float((notes["Start"] + notes["Duration"]).max()) + tail
+    x = np.zeros(int(end * sr))
+    for s, d, p in zip(notes["Start"], notes["Duration"], notes["Pitch"]):
+        t = np.arange(int((d + 0.3) * sr)) / sr
+        f0 = 440.0 * 2 ** ((p - 69) / 12)
+        env = np.minimum(t / 0.005, 1) * np.exp(-t / 0.4) * np.where(t < d, 1.0, np.exp(-(t - d) / 0.05))
+        tone = sum(np.sin(2 * np.pi * h * f0 * t) / h for h in range(1, 7) if h * f0 < sr / 2)
+        i = int(round(s * sr))
+        x[i:i + t.size] += (0.05 * env * tone)[: x.size - i]
+    return x
+
+
+def test_hands_not_together_are_refined_separately(pieces):
+    """Rendered with the right hand 30 ms ahead: the per-note refinement finds it."""
+    p = pieces["mozart_sonata"]
+    right = (p.notes["Instrument"] == "right").to_numpy()
+    true = p.notes.assign(Start=0.7 + 1.15 * p.notes["Start"] - 0.03 * right,
+                          Duration=1.15 * p.notes["Duration"])
+    mix = synth(true)
+    a = sync.align(mix, p.sr, p.notes)
+    gl = a.notes.assign(Start=a.global_onsets)
+
+    def hand_offsets(table):
+        """Median signed onset error (s) of each hand."""
+        return {h: np.median(signed_errors(table[table["Instrument"] == h],
+                                           true[true["Instrument"] == h])) for h in ("left", "right")}
+    ref, glob = hand_offsets(a.notes), hand_offsets(gl)
+    assert abs(ref["right"] - ref["left"]) < 0.008, ref          # the 30 ms lead is found
+    assert abs(glob["right"] - glob["left"]) > abs(ref["right"] - ref["left"]), (glob, ref)
+    assert np.median(sync.onset_errors(a.notes, true)) < 0.015
+
+
+def signed_errors(a, b):
+    def keyed(df):
+        d = df.sort_values(["Start", "Pitch"], kind="mergesort").copy()
+        d["_rank"] = d.groupby(["Instrument", "Pitch"]).cumcount()
+        return d.set_index(["Instrument", "Pitch", "_rank"])["Start"]
+    x, y = keyed(a).align(keyed(b), join="inner")
+    return (x - y).to_numpy()
+
+
+def test_already_synchronised_pieces_are_left_exactly_as_they_are(pieces):
+    p = pieces[data.TOY]
+    notes, info = sync.prepare_score(p.x, p.sr, p.notes, align="auto")
+    assert notes is p.notes and info["aligned"] is False and info["fit"] >= sync.FIT_THRESHOLD
+    a = separation.separate(p.x, p.sr, p.notes, n_iter=20)
+    b = separation.separate(p.x, p.sr, p.notes, n_iter=20, align="never")
+    for g in a:
+        np.testing.assert_array_equal(a[g], b[g])
+
+
+# --------------------------------------------------------------------------- bad input
+def test_bad_input_is_one_clear_line(pieces):
+    p = pieces["mozart_sonata"]
+    other = pieces["joplin_rag"].notes
+
+    def one_line(fn, match):
+        with pytest.raises(ValueError, match=match) as info:
+            fn()
+        assert "\n" not in str(info.value)
+
+    one_line(lambda: sync.align(p.x, p.sr, other), "another piece|does not fit")
+    one_line(lambda: sync.align(np.zeros(5 * p.sr), p.sr, p.notes), "silent")
+    one_line(lambda: sync.align(p.x[: p.sr // 2], p.sr, p.notes), "at least")
+    one_line(lambda: sync.align(p.x, p.sr, p.notes.assign(Pitch=5)), "pitch range")
+    one_line(lambda: sync.align(p.x, p.sr, score.empty()), "no notes")
+    far = p.notes.assign(Start=p.notes["Start"] * 6, Duration=p.notes["Duration"] * 6)
+    one_line(lambda: sync.align(p.x, p.sr, far), "span")
+    one_line(lambda: sync.prepare_score(p.x, p.sr, p.notes, align="sometimes"), "align must")
+    late = p.notes.assign(Start=p.notes["Start"] + 0.3)
+    one_line(lambda: sync.prepare_score(p.x, p.sr, late, align="never"), "does not fit")
+    one_line(lambda: separation.separate(p.x, p.sr, other, n_iter=5), "another piece|does not fit")
+
+
+# --------------------------------------------------------------------------- CLI
+def run(*args):
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "nmfedu", *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def one_error_line(proc):
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("nmfedu: error: "), proc.stderr
+    return lines[0]
+
+
+def test_cli_refuses_a_wrong_piece_score(tmp_path):
+    d = data.data_dir()
+    out = tmp_path / "sep"
+    line = one_error_line(run("separate", d / "mozart_sonata" / "mix.wav",
+                              d / "joplin_rag" / "score.csv", "--out", out))
+    assert "another piece" in line or "does not fit" in line
+    assert not out.exists() or not any(out.iterdir())
+    line = one_error_line(run("align", d / "mozart_sonata" / "mix.wav",
+                              d / "chopin_mazurka" / "score.csv", "--out", tmp_path / "a.csv"))
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_cli_align_writes_csv_and_midi_and_refuses_to_overwrite(performed, pieces, tmp_path):
+    mix, stems, true, warp = performed["mozart_sonata"]
+    sf.write(tmp_path / "mix.wav", mix.astype(np.float32), pieces["mozart_sonata"].sr,
+             subtype="FLOAT")
+    notated = data.data_dir() / "mozart_sonata" / "score.csv"
+    proc = run("align", tmp_path / "mix.wav", notated, "--out", tmp_path / "aligned.csv")
+    assert proc.returncode == 0, proc.stderr
+    aligned = score.read_csv(tmp_path / "aligned.csv")
+    assert np.median(sync.onset_errors(aligned, true)) < 0.03
+    one_error_line(run("align", tmp_path / "mix.wav", notated, "--out", tmp_path / "aligned.csv"))
+    proc = run("align", tmp_path / "mix.wav", notated, "--out", tmp_path / "aligned.mid")
+    assert proc.returncode == 0, proc.stderr
+    back = score.read_midi(tmp_path / "aligned.mid")
+    assert len(back) == len(aligned)
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]
+    one_error_line(run("align", tmp_path / "mix.wav", notated, "--out", tmp_path / "x.txt"))
+
+
+def test_cli_align_on_a_midi_file_without_notes(tmp_path):
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI()
+    pm.instruments.append(pretty_midi.Instrument(program=0, name="right"))
+    pm.write(str(tmp_path / "empty.mid"))
+    d = data.data_dir()
+    line = one_error_line(run("align", d / "toy" / "mix.wav", tmp_path / "empty.mid",
+                              "--out", tmp_path / "a.csv"))
+    assert "no notes" in line and not (tmp_path / "a.csv").exists()
+
+
+def test_performance_model_is_deterministic(pieces):
+    n = pieces["chopin_mazurka"].notes
+    w1 = sync.performance_warp(n, seed=5)
+    w2 = sync.performance_warp(n, seed=5)
+    np.testing.assert_array_equal(w1[1], w2[1])
+    p1, p2 = sync.perform_notes(n, w1, seed=5), sync.perform_notes(n, w2, seed=5)
+    pd.testing.assert_frame_equal(p1, p2)
+    assert np.all(np.diff(w1[1]) > 0)
+    slow = np.diff(w1[1])[:-100].sum() / np.diff(w1[0])[:-100].sum()
+    assert 1.1 < slow < 1.4
+
+
+# --------------------------------------------------------------------------- notebook 05
+def test_notebook05_skipped_passage_exercise_and_rubato_widget():
+    from nmfedu.demos import nb05 as demo
+    from nmfedu.exercises import nb05
+
+    out = nb05.skipped_bar()
+    assert np.median(out["after"]) < 0.02            # the notes after the cut are found again
+    fig = demo.rubato_widget(rubato=0.0)
+    before = fig.png()
+    fig.update(rubato=0.3)
+    assert fig.png() != before
+    assert fig.data["sdr"]["aligned"] > fig.data["sdr"]["notated"] + 5
