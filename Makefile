@@ -2,7 +2,8 @@
 #   make lab            set up, then open JupyterLab on the series' index (NO_BROWSER=1: print the URL only)
 #   make test           set up, then unit/property tests, nbval on every notebook, browser test
 #   make notebooks      re-execute notebooks in place on a fresh kernel (NB=notebooks/02_*.ipynb for one)
-#   make html           export the executed notebooks to a static site in build/html
+#   make html           export the executed notebooks to a static site in build/html (works offline,
+#                       from file://: open build/html/index.html)
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
 #   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
 
@@ -53,7 +54,8 @@ test: setup
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory test-browser
 
-test-unit: setup
+# tests/test_site.py opens the static site in Debian's chromium
+test-unit: setup chromium
 	$(PY) -m pytest -q tests nmfedu
 
 test-notebooks: setup
