@@ -27,12 +27,16 @@ test test-unit test-notebooks test-browser test-browser-selftest notebooks html:
 .PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# The oldest Python nmfedu supports: the same bound as pyproject.toml's requires-python (checked by
+# tests/test_wheel.py). 3.11 is the version CI, the lock file and Binder use.
+PYTHON_MIN = 3.11
+PYTHON_OK = $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info[:2] >= tuple(map(int, "$(PYTHON_MIN)".split(".")))))' 2>/dev/null)
 
 # $(error) prints exactly one line saying what is missing, and stops.
 check-python:
-	$(if $(shell command -v $(PYTHON) 2>/dev/null),,$(error nmfedu needs Python 3.11, but '$(PYTHON)' was not found: install Python 3.11 or run make PYTHON=/path/to/python3.11))
-	$(if $(filter 3.11,$(PYTHON_VERSION)),,$(error nmfedu needs Python 3.11, but '$(PYTHON)' is Python $(PYTHON_VERSION): run make PYTHON=/path/to/python3.11))
-	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python 3.11 with venv and ensurepip (Debian/Ubuntu: apt-get install python3.11-venv)"; exit 1; }
+	$(if $(shell command -v $(PYTHON) 2>/dev/null),,$(error nmfedu needs Python $(PYTHON_MIN) or newer, but '$(PYTHON)' was not found: install Python 3.11 or run make PYTHON=/path/to/python3))
+	$(if $(filter 1,$(PYTHON_OK)),,$(error nmfedu needs Python $(PYTHON_MIN) or newer, but '$(PYTHON)' is Python $(PYTHON_VERSION): run make PYTHON=/path/to/python3.11))
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python with venv and ensurepip (Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
 
 # The environment is rebuilt only when pyproject.toml or the lock file change: a second run reuses it.
 $(STAMP): pyproject.toml $(LOCK) | check-python
@@ -92,7 +96,7 @@ bench: setup
 lock: check-python
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/pip install --quiet --upgrade pip && build/lockenv/bin/pip install --quiet '.[dev]'
-	build/lockenv/bin/pip freeze --exclude nmfedu | sort -f > build/lock.new
+	build/lockenv/bin/pip freeze --all --exclude pip --exclude nmfedu | sort -f > build/lock.new
 	@echo "review build/lock.new, then copy it over $(LOCK) (keep the header) and update environment.yml and binder/environment.yml"
 
 clean:
