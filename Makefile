@@ -24,7 +24,7 @@ test test-unit test-notebooks test-browser test-browser-selftest notebooks html:
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
+.PHONY: test-binder-env setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 # The oldest Python nmfedu supports: the same bound as pyproject.toml's requires-python (checked by
@@ -83,6 +83,25 @@ notebooks: setup
 
 html: setup
 	$(PY) scripts/build_html.py --out build/html
+
+# Binder's environment without Docker (slow, not part of make test; run it before every change
+# to dependencies): a fresh venv outside the checkout with exactly binder/environment.yml's pip
+# list, binder/postBuild run with it, nmfedu reinstalled non-editable from its wheel, and every
+# notebook executed there on a fresh kernel (scripts/check_binder_env.py). Prints the install
+# size and each notebook's peak kernel memory.
+BINDER_VENV ?= $(or $(TMPDIR),/tmp)/nmfedu-binder-env
+test-binder-env: export OPENBLAS_NUM_THREADS = 1
+test-binder-env: export OMP_NUM_THREADS = 1
+test-binder-env: export MKL_NUM_THREADS = 1
+test-binder-env: setup
+	rm -rf $(BINDER_VENV) && $(PYTHON) -m venv $(BINDER_VENV)
+	$(BINDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PY) scripts/check_binder_env.py requirements $(BINDER_VENV)/binder-requirements.txt
+	$(BINDER_VENV)/bin/python -m pip install --quiet -r $(BINDER_VENV)/binder-requirements.txt
+	PATH="$(abspath $(BINDER_VENV))/bin:$$PATH" bash binder/postBuild
+	$(PY) scripts/check_binder_env.py wheel $(BINDER_VENV)/dist
+	$(BINDER_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall $(BINDER_VENV)/dist/nmfedu-*.whl
+	$(BINDER_VENV)/bin/python scripts/check_binder_env.py run $(BINDER_VENV) $(NB)
 
 data: setup
 	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 || { \
