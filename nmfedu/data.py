@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from ._lazy import lazy
+
+pd = lazy("pandas")  # imported when a note table is first read or built (issue 17)
 
 from . import score as _score
 

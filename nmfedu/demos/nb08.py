@@ -6,9 +6,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from .. import data, nae, plot, spectrogram, widgets
+from .._lazy import lazy
+
+pd = lazy("pandas")  # imported when the loss table is built, not in the first cell (issue 17)
 
 #: Colours and line styles of the three curves (the seeds' legend order).
 COLORS = {"NAE (additive)": "#1f77b4", "NAE (multiplicative)": "#d62728",
