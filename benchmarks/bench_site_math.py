@@ -36,6 +36,9 @@ def size(path: Path) -> int:
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists():
+        print(f"bench_site_math: needs Debian's chromium at {CHROMIUM} (make chromium)")
+        return 2
     print("machine shared with other jobs: compare the variants within this run")
     for variant in ("mathml", "mathjax"):
         subprocess.run([sys.executable, str(ROOT / "scripts" / "build_html.py"), "--out",

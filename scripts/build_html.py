@@ -191,7 +191,7 @@ INDEX = """<!DOCTYPE html>
   <p>Nonnegative matrix factorization and nonnegative autoencoders for music audio decomposition:
   the notebooks in series order, executed, with figures and audio players. The pages work without
   a network; to move the widgets, open the notebooks in JupyterLab (<code>make lab</code>).</p>
-  <ol start="{start}">
+  <ol>
 {items}
   </ol>
   <p>Code: <a href="files/LICENSE">MIT licence</a>. Text and figures:
@@ -228,11 +228,11 @@ def build(out: Path, math: str = "mathjax", paths: list[Path] | None = None) -> 
         entries.append((path.stem, title_of(nb, path.stem)))
         pages.append(page)
         print(f"wrote {page}")
-    items = "\n".join(f'    <li><a href="{stem}.html">{html.escape(title)}</a></li>'
-                      for stem, title in entries)
-    start = int(re.match(r"\d+", entries[0][0]).group(0))
+    # each item numbered by its file name, so a gap in the numbering shows as one
+    items = "\n".join(f'    <li value="{int(re.match(r"[0-9]+", stem).group(0))}"><a href="{stem}.html">'
+                      f'{html.escape(title)}</a></li>' for stem, title in entries)
     index = out / "index.html"
-    index.write_text(INDEX.format(items=items, start=start), encoding="utf-8")
+    index.write_text(INDEX.format(items=items), encoding="utf-8")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"wrote {index} ({len(entries)} notebooks, math as {math}; site {size / 1e6:.1f} MB)")
     return [index] + pages
