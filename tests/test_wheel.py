@@ -81,9 +81,10 @@ def test_wheel_holds_every_package_and_the_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     in_wheel = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("/__init__.py")}
     assert source_packages() <= in_wheel, f"missing from the wheel: {source_packages() - in_wheel}"
-    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "nmfedu").rglob("*.py")
-               if "__pycache__" not in p.parts}
-    assert modules <= set(names), f"modules missing from the wheel: {modules - set(names)}"
+    files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "nmfedu").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+             and p.suffix not in (".pyc", ".pyo")}
+    assert files <= set(names), f"package files missing from the wheel: {sorted(files - set(names))[:5]}"
     data = {f"nmfedu/_data/{p.relative_to(ROOT / 'data').as_posix()}"
             for p in (ROOT / "data").rglob("*") if p.is_file()}
     assert data <= set(names), f"data files missing from the wheel: {sorted(data - set(names))[:5]}"
