@@ -68,13 +68,17 @@ def notebooks(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9]*.ipynb"))
 
 
+class BuildError(Exception):
+    """The site cannot be built; the message says what to do (one line)."""
+
+
 # --- math -------------------------------------------------------------------------------------
 
 def tex_to_mathml(tex: str, display: bool) -> str:
     try:
         from latex2mathml.converter import convert
     except ImportError:
-        raise SystemExit("--math mathml needs the latex2mathml package: "
+        raise BuildError("--math mathml needs the latex2mathml package: "
                          "run '.venv/bin/pip install latex2mathml'") from None
 
     mathml = convert(html.unescape(tex).strip(), display="block" if display else "inline")
@@ -126,7 +130,7 @@ def vendor_mathjax(out: Path) -> str:
     try:
         import jupyter_server_mathjax
     except ImportError:
-        raise SystemExit("the site needs the jupyter-server-mathjax package (dev extra): "
+        raise BuildError("the site needs the jupyter-server-mathjax package (dev extra): "
                          "run 'make setup'") from None
     src = Path(jupyter_server_mathjax.__file__).parent / "static"
     dst = out / "mathjax"
@@ -201,10 +205,28 @@ INDEX = """<!DOCTYPE html>
 
 
 def build(out: Path, math: str = "mathjax", paths: list[Path] | None = None) -> list[Path]:
-    """Write the site into ``out``; return the pages written (index first)."""
+    """Write the site into ``out``; return the pages written (index first).
+
+    The pages are written into a sibling folder first and moved into place at the end, so a
+    failed build leaves the previous site as it was.
+    """
+    final = out
+    out = final.with_name(final.name + ".partial")
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        pages = _build(out, math, paths)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    shutil.rmtree(final, ignore_errors=True)
+    out.rename(final)
+    return [final / p.relative_to(out) for p in pages]
+
+
+def _build(out: Path, math: str, paths: list[Path] | None) -> list[Path]:
     paths = notebooks() if paths is None else paths
     if not paths:
-        raise SystemExit("no notebooks found in notebooks/ (expected notebooks/NN_name.ipynb)")
+        raise BuildError("no notebooks found in notebooks/ (expected notebooks/NN_name.ipynb)")
     out.mkdir(parents=True, exist_ok=True)
     exporter = OfflineExporter(template_name="nmfedu_offline",
                                extra_template_basedirs=[str(TEMPLATES)])
@@ -220,21 +242,21 @@ def build(out: Path, math: str = "mathjax", paths: list[Path] | None = None) -> 
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         if not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
-            raise SystemExit(f"{path.name}: has no stored outputs; run `make notebooks` first")
+            raise BuildError(f"{path.name}: has no stored outputs; run `make notebooks` first")
         body, _ = exporter.from_notebook_node(
             static_widgets(nb), resources={"metadata": {"name": path.stem}})
         page = out / f"{path.stem}.html"
         page.write_text(fix_links(body, out), encoding="utf-8")
         entries.append((path.stem, title_of(nb, path.stem)))
         pages.append(page)
-        print(f"wrote {page}")
+        print(f"wrote {page.name}")
     # each item numbered by its file name, so a gap in the numbering shows as one
     items = "\n".join(f'    <li value="{int(re.match(r"[0-9]+", stem).group(0))}"><a href="{stem}.html">'
                       f'{html.escape(title)}</a></li>' for stem, title in entries)
     index = out / "index.html"
     index.write_text(INDEX.format(items=items), encoding="utf-8")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    print(f"wrote {index} ({len(entries)} notebooks, math as {math}; site {size / 1e6:.1f} MB)")
+    print(f"wrote index.html ({len(entries)} notebooks, math as {math}; site {size / 1e6:.1f} MB)")
     return [index] + pages
 
 
@@ -244,7 +266,12 @@ def main(argv=None) -> int:
     parser.add_argument("--math", choices=["mathjax", "mathml"], default="mathjax",
                         help="a local copy of MathJax 2.7.9 (default) or TeX → MathML at build time")
     args = parser.parse_args(argv)
-    build(args.out, args.math)
+    try:
+        build(args.out.resolve(), args.math)
+    except BuildError as exc:
+        print(f"build_html.py: {exc}", file=sys.stderr)
+        return 2
+    print(f"site in {args.out}: open {args.out / 'index.html'}")
     return 0
 
 
