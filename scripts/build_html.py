@@ -15,8 +15,8 @@ order of their file names, titled by each notebook's first heading. The site ope
   The alternative, ``--math mathml``, converts TeX to MathML at build time with latex2mathml
   and needs no script. Measured with ``benchmarks/bench_site_math.py`` on this series (607
   formulas, 8 pages, headless Chromium 156, file://, network cut, shared 2-core machine):
-  MathML is on screen at ``load`` (0.1-0.5 s) and adds nothing to the 10.0 MB site; MathJax
-  finishes 1.1-3.2 s after navigation and adds 2.0 MB. MathJax is the default because it is
+  MathML is on screen at ``load`` (0.1-0.9 s) and adds nothing to the 10.0 MB site; MathJax
+  finishes 1.1-4.0 s after navigation and adds 2.1 MB (benchmarks/results/bench_site_math_*). MathJax is the default because it is
   the better page to read (screenshots build/bench_site/*-01.png): native MathML here set
   display sums with their limits as sub/superscripts, did not stretch ``\left( … \right)``
   and fell back to whatever math font the reader's system has (none on a bare Debian),
