@@ -6,7 +6,7 @@ The stand-in is private to the module that holds it: ``sys.modules`` keeps only 
 so other libraries that look for ``sys.modules["pandas"]`` see pandas exactly when it has been
 imported.
 
-Notebooks: none directly; it keeps the first cell of 01, 02, 05–07 (``from nmfedu import data``
+Notebooks: none directly; it keeps the first cell of 01, 02, 06–08 (``from nmfedu import data``
 and the demos) lean.
 
 Examples
