@@ -2,7 +2,8 @@
 #   make lab            set up, then open JupyterLab on the series' index (NO_BROWSER=1: print the URL only)
 #   make test           set up, then unit/property tests, nbval on every notebook, browser test
 #   make notebooks      re-execute notebooks in place on a fresh kernel (NB=notebooks/02_*.ipynb for one)
-#   make html           export the executed notebooks to a static site in build/html
+#   make html           export the executed notebooks to a static site in build/html (works offline,
+#                       from file://: open build/html/index.html)
 #   make slides         export the notebooks' lecture path as offline reveal.js decks in build/slides
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
 #   make performed      render performed versions of the bundled pieces into build/performed (TimGM6mb)
@@ -25,15 +26,19 @@ test test-unit test-notebooks test-browser test-browser-selftest test-slides not
 test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export MKL_NUM_THREADS = 1
 
-.PHONY: performed setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools bench lock clean check-python
+.PHONY: performed test-binder-env setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+# The oldest Python nmfedu supports: the same bound as pyproject.toml's requires-python (checked by
+# tests/test_wheel.py). 3.11 is the version CI, the lock file and Binder use.
+PYTHON_MIN = 3.11
+PYTHON_OK = $(shell $(PYTHON) -c 'import sys; print(int(sys.version_info[:2] >= tuple(map(int, "$(PYTHON_MIN)".split(".")))))' 2>/dev/null)
 
 # $(error) prints exactly one line saying what is missing, and stops.
 check-python:
-	$(if $(shell command -v $(PYTHON) 2>/dev/null),,$(error nmfedu needs Python 3.11, but '$(PYTHON)' was not found: install Python 3.11 or run make PYTHON=/path/to/python3.11))
-	$(if $(filter 3.11,$(PYTHON_VERSION)),,$(error nmfedu needs Python 3.11, but '$(PYTHON)' is Python $(PYTHON_VERSION): run make PYTHON=/path/to/python3.11))
-	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python 3.11 with venv and ensurepip (Debian/Ubuntu: apt-get install python3.11-venv)"; exit 1; }
+	$(if $(shell command -v $(PYTHON) 2>/dev/null),,$(error nmfedu needs Python $(PYTHON_MIN) or newer, but '$(PYTHON)' was not found: install Python 3.11 or run make PYTHON=/path/to/python3))
+	$(if $(filter 1,$(PYTHON_OK)),,$(error nmfedu needs Python $(PYTHON_MIN) or newer, but '$(PYTHON)' is Python $(PYTHON_VERSION): run make PYTHON=/path/to/python3.11))
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "nmfedu needs Python with venv and ensurepip (Debian/Ubuntu: apt-get install python3-venv)"; exit 1; }
 
 # The environment is rebuilt only when pyproject.toml or the lock file change: a second run reuses it.
 $(STAMP): pyproject.toml $(LOCK) | check-python
@@ -55,7 +60,8 @@ test: setup
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory test-browser
 
-test-unit: setup render-tools
+# tests/test_site.py opens the static site in Debian's chromium; tests/test_data.py renders with fluidsynth
+test-unit: setup render-tools chromium
 	$(PY) -m pytest -q -rs tests nmfedu
 
 test-notebooks: setup
@@ -79,6 +85,25 @@ notebooks: setup
 
 html: setup
 	$(PY) scripts/build_html.py --out build/html
+
+# Binder's environment without Docker (slow, not part of make test; run it before every change
+# to dependencies): a fresh venv outside the checkout with exactly binder/environment.yml's pip
+# list, binder/postBuild run with it, nmfedu reinstalled non-editable from its wheel, and every
+# notebook executed there on a fresh kernel (scripts/check_binder_env.py). Prints the install
+# size and each notebook's peak kernel memory.
+BINDER_VENV ?= $(or $(TMPDIR),/tmp)/nmfedu-binder-env
+test-binder-env: export OPENBLAS_NUM_THREADS = 1
+test-binder-env: export OMP_NUM_THREADS = 1
+test-binder-env: export MKL_NUM_THREADS = 1
+test-binder-env: setup
+	rm -rf $(BINDER_VENV) && $(PYTHON) -m venv $(BINDER_VENV)
+	$(BINDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PY) scripts/check_binder_env.py requirements $(BINDER_VENV)/binder-requirements.txt
+	$(BINDER_VENV)/bin/python -m pip install --quiet -r $(BINDER_VENV)/binder-requirements.txt
+	PATH="$(abspath $(BINDER_VENV))/bin:$$PATH" bash binder/postBuild
+	$(PY) scripts/check_binder_env.py wheel $(BINDER_VENV)/dist
+	$(BINDER_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall $(BINDER_VENV)/dist/nmfedu-*.whl
+	$(BINDER_VENV)/bin/python scripts/check_binder_env.py run $(BINDER_VENV) $(NB)
 
 # reveal.js, MathJax 2, require.js and jQuery for the offline slide decks, from npm (versions
 # pinned in scripts/slides/package-lock.json); Debian's npm is installed when missing.
@@ -128,7 +153,7 @@ bench: setup
 lock: check-python
 	rm -rf build/lockenv && $(PYTHON) -m venv build/lockenv
 	build/lockenv/bin/pip install --quiet --upgrade pip && build/lockenv/bin/pip install --quiet '.[dev]'
-	build/lockenv/bin/pip freeze --exclude nmfedu | sort -f > build/lock.new
+	build/lockenv/bin/pip freeze --all --exclude pip --exclude nmfedu | sort -f > build/lock.new
 	@echo "review build/lock.new, then copy it over $(LOCK) (keep the header) and update environment.yml and binder/environment.yml"
 
 clean:

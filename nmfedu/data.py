@@ -5,7 +5,8 @@ separately (the *stems*, the ground truth of the separation) and the score as a 
 table whose timing matches the audio. They were rendered from public-domain scores in
 music21's corpus with FluidSynth and the FluidR3_GM soundfont by ``make data``; see
 ``data/README.md`` for sources, bars and licences. Nothing is downloaded: loading needs
-only soundfile, numpy and pandas.
+only soundfile, numpy and pandas. A wheel (``pip install .``) carries the folder inside the
+package; the environment variable ``NMFEDU_DATA`` points at another copy (see :func:`data_dir`).
 
 - ``toy``: five piano notes and a chord (pitches 55, 59, 62, 67, 71); notebooks 01–02;
 - ``mozart_sonata`` (easy): the hands use disjoint registers;
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from ._lazy import lazy
+
+pd = lazy("pandas")  # imported when a note table is first read or built (issue 17)
 
 from . import score as _score
 
@@ -51,18 +54,34 @@ _ENV = "NMFEDU_DATA"
 
 
 def data_dir() -> Path:
-    """The folder with the bundled data: ``$NMFEDU_DATA`` if set, else the repository's
-    ``data/`` next to the ``nmfedu`` package (the package is installed editable).
+    """The folder with the bundled data (the one that holds ``pieces.json``).
 
-    Notebooks: 00–04, 06–08 (through :func:`load`).
+    In this order: the folder named by the environment variable ``NMFEDU_DATA`` if it is
+    set; the copy inside the installed package (``nmfedu/_data``, which a wheel —
+    ``pip install .`` — carries); the repository's ``data/`` next to the ``nmfedu`` package
+    (an editable install, ``make setup``).
+
+    Notebooks: 00–09 (through :func:`load`).
+
+    Raises
+    ------
+    FileNotFoundError
+        With one line that names the folders searched and what to do.
     """
     env = os.environ.get(_ENV)
-    d = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
-    if not (d / "pieces.json").is_file():
+    here = Path(__file__).resolve().parent
+    candidates = [Path(env)] if env else [here / "_data", here.parent / "data"]
+    for d in candidates:
+        if (d / "pieces.json").is_file():
+            return d
+    if env:
         raise FileNotFoundError(
-            f"no bundled data found in {d} (expected {d / 'pieces.json'}); run 'make data' in "
-            f"the repository, or set {_ENV} to the folder that holds pieces.json")
-    return d
+            f"{_ENV}={env} has no pieces.json: set {_ENV} to the data/ folder of an nmfedu "
+            f"checkout, or unset it to use the data installed with the package")
+    raise FileNotFoundError(
+        f"nmfedu's bundled data is not installed (no pieces.json in {candidates[0]} or "
+        f"{candidates[1]}): reinstall nmfedu from a wheel or checkout (pip install .), or set "
+        f"{_ENV} to the data/ folder of an nmfedu checkout")
 
 
 def catalog() -> dict:

@@ -31,7 +31,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+from ._lazy import lazy
+
+pd = lazy("pandas")  # imported when a note table is first read or built (issue 17)
 
 COLUMNS = ["Start", "Duration", "Pitch", "Velocity", "Instrument"]
 SEPARATOR = ";"

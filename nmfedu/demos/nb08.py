@@ -10,11 +10,13 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .. import data, nae, plot, spectrogram, widgets
+from .._lazy import lazy
 from .._validation import check_dtype, check_matrix, check_positive_int
 from ..factorization import nmf
+
+pd = lazy("pandas")  # imported when the loss table is built, not in the first cell (issue 17)
 
 # --------------------------------------------------------------------------- the experiment
 #: Curve names of :func:`compare`, in the legend order of the seeds' figure.
