@@ -1311,7 +1311,7 @@ def plot_notes_on_spectrogram(V, notes, *, sr: float = SR, hop_length: int = HOP
         ax = fig.add_subplot()
     fig = ax.figure
     _, _, im = plot_matrix(V, "V", ax=ax, sr=sr, hop_length=hop_length, n_fft=n_fft, fmax=fmax,
-                           log=True, gamma=10.0, title=title)
+                           log=True, title=title)
     colors = group_colors(notes[by]) if by in notes.columns else {None: GROUP_COLORS[0]}
     for s, d, p, g in zip(notes["Start"], notes["Duration"], notes["Pitch"],
                           notes[by] if by in notes.columns else [None] * len(notes)):
