@@ -5,6 +5,7 @@
 #   make html           export the executed notebooks to a static site in build/html
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
 #   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
+#   make evalset        render the separation evaluation set into build/evalset (3 Debian soundfonts)
 
 PYTHON ?= python3.11
 VENV   ?= .venv
@@ -23,7 +24,7 @@ test test-unit test-notebooks test-browser test-browser-selftest notebooks html:
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest notebooks html: export MKL_NUM_THREADS = 1
 
-.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data bench lock clean check-python
+.PHONY: setup lab test test-unit test-notebooks test-browser test-browser-selftest chromium notebooks html data evalset bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 
@@ -84,7 +85,16 @@ data: setup
 	  else echo "make data needs Debian's fluidsynth and fluid-soundfont-gm: run 'sudo apt-get install fluidsynth fluid-soundfont-gm'"; exit 1; fi; }
 	$(PY) scripts/make_data.py
 
-bench: setup
+# The evaluation set of the separation protocol (issue 13): rendered, not committed.
+EVALSET_PACKAGES = fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
+evalset: setup
+	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 \
+	  && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 && test -f /usr/share/sounds/sf3/MuseScore_General.sf3 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(EVALSET_PACKAGES) >/dev/null) ; \
+	  else echo "make evalset needs Debian's $(EVALSET_PACKAGES): run 'sudo apt-get install $(EVALSET_PACKAGES)'"; exit 1; fi; }
+	@test -f build/evalset/catalog.json || $(PY) scripts/make_eval_set.py --out build/evalset
+
+bench: setup evalset
 	$(PY) benchmarks/run_all.py
 
 lock: check-python
