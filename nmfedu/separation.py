@@ -133,6 +133,15 @@ SEPARATION_DEFAULTS = dict(
 )
 
 
+#: The plain score-informed model of the lecture (Ewert & Müller 2012) and of notebook 04:
+#: harmonic templates, activations from the score, one column per (group, pitch), linear
+#: magnitude, power masks; no decay constraint, no onset or attack columns.
+PLAIN = dict(share="columns", decay_after=None, attack_guard=None, mask_exponent=2.0,
+             n_harmonics=25, tolerance=1.0, min_width=3.0, onset_tol=0.1, offset_tol=0.1,
+             onset_templates=False, onset_shape="flat", onset_before=0.05, onset_after=0.1,
+             n_iter=100, beta="kl")
+
+
 def _groups_in_order(values):
     return list(dict.fromkeys(str(v) for v in values))
 
