@@ -240,10 +240,10 @@ register("example: spectrogram NMF rank/iterations", spectrogram_nmf_widget,
 register("example: gradient descent learning rate (Run)", gradient_descent_widget,
          [dict(lr=1e-3), dict(lr=1e-1), dict(n_iter=500), dict(lr=1e-2, n_iter=100)],
          slow_ms=2000.0)
-register("05 NAE training (Run)", "nmfedu.demos.nb05:training_widget",
+register("06 NAE training (Run)", "nmfedu.demos.nb06:training_widget",
          [dict(R=3), dict(lr=3e-7), dict(adaptive=True), dict(n_epochs=500), dict(R=5)],
          slow_ms=3000.0)
-register("06 structured dropout on/off (Run)", "nmfedu.demos.nb06:dropout_widget",
+register("07 structured dropout on/off (Run)", "nmfedu.demos.nb07:dropout_widget",
          [dict(use_mask=False), dict(rule="additive"), dict(use_mask=True, rule="multiplicative")],
          slow_ms=5000.0)
 register("01 gradient descent on H: γ/iterations/projection", "nmfedu.demos.nb01:gradient_descent_widget", [dict(gamma=g) for g in (0.01, 0.7, 0.75, 1.0)] + [dict(project=True), dict(n_iter=1000), dict(gamma=0.3)])
@@ -251,7 +251,7 @@ register("02 toy NMF: rank/iterations/seed", "nmfedu.demos.nb02:toy_nmf_widget",
 register("02 piano NMF: rank/iterations/seed", "nmfedu.demos.nb02:piano_nmf_widget", [dict(seed=1), dict(seed=2), dict(R=3), dict(R=8), dict(n_iter=50), dict(R=5, n_iter=200, seed=0)])
 register("03 constrained NMF: toggles/tolerances", "nmfedu.exercises.nb03:constraint_widget", [dict(tolerance=1.0), dict(onset_tol=0.3), dict(offset_tol=0.0), dict(activations=False), dict(onsets=False), dict(templates=False), dict(templates=True, activations=True, onsets=True, tolerance=0.5, onset_tol=0.1, offset_tol=0.5)])
 register("04 audio editing: mask exponent/hand levels", "nmfedu.exercises.nb04:editing_widget", [dict(gain_left=-12.0), dict(gain_right=6.0), dict(p=1.0), dict(p=8.0), dict(gain_left=-30.0), dict(p=2.0, gain_left=0.0, gain_right=0.0)])
-register("07 loss comparison: learning rate/R/epochs (Run)", "nmfedu.demos.nb07:comparison_widget", [dict(adaptive=False), dict(lr=3e-7), dict(lr=1e-6), dict(adaptive=True, R=4), dict(R=32), dict(R=16, n_epochs=500)], slow_ms=3000.0)
+register("08 loss comparison: learning rate/R/epochs (Run)", "nmfedu.demos.nb08:comparison_widget", [dict(adaptive=False), dict(lr=3e-7), dict(lr=1e-6), dict(adaptive=True, R=4), dict(R=32), dict(R=16, n_epochs=500)], slow_ms=3000.0)
 # Notebook developers: add your notebook's default widget here, one line each, e.g.
 # register("03 constraints: tolerances", "nmfedu.exercises.nb03:constraint_widget",
 #          [dict(tolerance=1.0), dict(onset_tol=0.3), dict(tolerance=0.5)])

@@ -1,11 +1,11 @@
 """Loss against epochs for NAE (additive), NAE (multiplicative) and NMF (multiplicative).
 
 The measurement behind the seeds' figure "Approximation Loss" (log-log axes,
-loss against epochs 10⁰ … 10³) and notebook 07, on the bundled piano data
+loss against epochs 10⁰ … 10³) and notebook 08, on the bundled piano data
 (``nmfedu.data.DEFAULT_PIECE``, magnitude spectrogram with the series' STFT):
 
 * setting "notebook": the first 512 bins (0 … 5.5 kHz), all frames, R = 32 —
-  the size notebook 07 uses, so its wall-clock is what a reader waits for;
+  the size notebook 08 uses, so its wall-clock is what a reader waits for;
 * setting "full": all 1025 bins, R = 88 (one template per piano key).
 
 For each setting, :func:`nmfedu.nae.compare` runs the three methods from one

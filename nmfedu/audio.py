@@ -11,7 +11,7 @@ does.
 The encoded bytes are deterministic (the random Ogg stream serial number that libsndfile
 picks is replaced by a fixed one), so re-executing a notebook does not change its outputs.
 
-Used by: notebooks 01–07 (listening to mixes, templates, separated hands and the
+Used by: notebooks 01–08 (listening to mixes, templates, separated hands and the
 nonnegative autoencoder's reconstructions).
 
 Examples
@@ -194,7 +194,7 @@ def player(x, sr: int = 22050, normalize: bool = False, title: str | None = None
     IPython.display.HTML
         Displays as an ``<audio controls>`` element with the sound inside the notebook.
 
-    Used by: notebooks 01–07.
+    Used by: notebooks 01–08.
     """
     from IPython.display import HTML
 
@@ -229,7 +229,7 @@ def players(signals: dict, sr: int = 22050, normalize: bool = False, format: str
     -------
     IPython.display.HTML
 
-    Used by: notebooks 04 (separated hands vs. ground truth), 05, 06, 07.
+    Used by: notebooks 04 (separated hands vs. ground truth), 06, 07, 08.
     """
     from IPython.display import HTML
 

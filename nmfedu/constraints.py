@@ -25,7 +25,7 @@ pitch their activations stay apart and the split in
 :mod:`nmfedu.separation` for the alternative, proportional sharing).
 
 Used by: notebook 03 (constrained NMF), notebook 04 (left/right-hand
-separation), notebook 06 (NAE separation, which reuses ``W0`` and ``H0 > 0`` as
+separation), notebook 07 (NAE separation, which reuses ``W0`` and ``H0 > 0`` as
 the decoder initialisation and the activation mask ``M_H``).
 """
 from __future__ import annotations
@@ -124,7 +124,7 @@ def harmonic_template(pitch, K: int = N_FFT // 2 + 1, freq_res: float = SR / N_F
     w : ndarray, shape (K,)
         Template with maximum 1.
 
-    Used in notebooks 03 (template constraints) and 04, 06 via :func:`build_constraints`.
+    Used in notebooks 03 (template constraints) and 04, 07 via :func:`build_constraints`.
 
     Examples
     --------
@@ -306,7 +306,7 @@ def activation_constraints(notes, pitches, N: int, frame_res: float = HOP_LENGTH
     -------
     H : ndarray, shape (len(pitches), N) of 0.0/1.0
 
-    Used in notebooks 03 (activation constraints), 04 and 06 (``M_H``).
+    Used in notebooks 03 (activation constraints), 04 and 07 (``M_H``).
     """
     notes = check_notes(notes, by=None)
     N = _positive_int(N, "N")
@@ -397,7 +397,7 @@ def build_constraints(notes, K: int, N: int, *, by: str | None = "Instrument", s
         R rows with columns ``pitch`` (int), ``kind`` (``"pitch"``/``"onset"``),
         ``group`` (str).
 
-    Used in notebooks 03, 04 (score-informed separation) and 06 (NAE).
+    Used in notebooks 03, 04 (score-informed separation) and 07 (NAE).
 
     Examples
     --------

@@ -14,7 +14,7 @@ only soundfile, numpy and pandas.
 - ``chopin_mazurka`` (hard): both hands play the same pitches (B#3, C#4, A#3) in turn;
 - ``joplin_rag`` (moderate): stride left hand, syncopated right-hand chords.
 
-Used by: notebooks 01–07 (``load(TOY)`` in 01–02, ``load(DEFAULT_PIECE)`` in 04 and 06).
+Used by: notebooks 01–08 (``load(TOY)`` in 01–02, ``load(DEFAULT_PIECE)`` in 04 and 07).
 
 Examples
 --------
@@ -39,7 +39,7 @@ __all__ = ["Piece", "names", "load", "data_dir", "catalog", "DEFAULT_PIECE", "TO
            "SHARED_PITCHES"]
 
 TOY = "toy"
-#: The piece the separation notebooks (04, 06) use: moderate difficulty, the left hand
+#: The piece the separation notebooks (04, 07) use: moderate difficulty, the left hand
 #: reaches into the right hand's register and five pitches are played by both hands.
 DEFAULT_PIECE = "schumann_polonaise"
 #: The easy excerpt (the hands' registers do not overlap).
@@ -177,7 +177,7 @@ def load(name: str = DEFAULT_PIECE) -> Piece:
     FileNotFoundError
         If the data folder or one of its files is missing.
 
-    Used by: notebooks 01–07.
+    Used by: notebooks 01–08.
 
     Examples
     --------

@@ -10,7 +10,7 @@
   given the true stems: ``M_g = |S_g|^p / Σ_h |S_h|^p`` (``p = 2``: ideal
   ratio mask on power). A score-informed separation is judged by its gap to it.
 
-Used by: notebook 04 (left/right-hand separation, quality table), notebook 06
+Used by: notebook 04 (left/right-hand separation, quality table), notebook 07
 (NAE separation) and ``benchmarks/bench_separation_quality.py``.
 """
 from __future__ import annotations
@@ -75,7 +75,7 @@ def bss_eval(references, estimates, *, sr: float | None = None, estimates_sr: fl
         Different groups, lengths differing by more than 1 %, a silent
         reference or estimate (BSS Eval is undefined for it), a rate mismatch.
 
-    Used in notebooks 04 and 06.
+    Used in notebooks 04 and 07.
 
     Examples
     --------
@@ -150,7 +150,7 @@ def oracle_ratio_mask(stems, mixture=None, *, n_fft: int = N_FFT, hop_length: in
     -------
     dict group -> ndarray (L,)  (and the masks if ``return_masks``)
 
-    Used in notebooks 04 and 06 and the quality benchmark.
+    Used in notebooks 04 and 07 and the quality benchmark.
     """
     from .separation import apply_masks, masks, resynthesize
 

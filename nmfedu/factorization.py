@@ -5,7 +5,7 @@ magnitude spectrogram: K frequency bins, N frames) is approximated by
 :math:`WH` with nonnegative templates :math:`W` (K × R) and activations
 :math:`H` (R × N).
 
-Conventions used throughout (notebooks 01, 02, 03, 04 and 07 rely on them):
+Conventions used throughout (notebooks 01, 02, 03, 04 and 08 rely on them):
 
 * **Frobenius loss** is the squared norm of the seeds,
   :math:`\|V - WH\|^2 = \sum_{k,n} (V_{kn} - (WH)_{kn})^2`, *without* a factor
@@ -174,7 +174,7 @@ def init_random(K, N, R, seed=None, dtype=None, scale=1.0):
     expected value of every entry of ``W0 @ H0`` is ``scale``; :func:`nmf`
     passes ``scale = mean(V)`` so the initial model has the right level.
 
-    Used by notebooks 01, 02 and 07 (and by :func:`nmf` when no W0/H0 is given).
+    Used by notebooks 01, 02 and 08 (and by :func:`nmf` when no W0/H0 is given).
 
     Parameters
     ----------
@@ -266,7 +266,7 @@ def loss(V, W, H, beta="frobenius"):
       inf where WH = 0 < V.
 
     Computed directly (one product WH), in float64 accumulation. Used by
-    notebooks 01, 02, 07.
+    notebooks 01, 02, 08.
 
     Parameters
     ----------
@@ -626,7 +626,7 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     computing the changes).
 
     Used by notebooks 02 (multiplicative update), 03 (constrained NMF),
-    04 (separation) and 07 (loss comparison).
+    04 (separation) and 08 (loss comparison).
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ them, and they matter only through the derivative convention at exact zeros:
 we use ``[Z > 0]`` and ``[Y > 0]`` (a ReLU has derivative 0 at 0), so an output
 bin or a code entry that is exactly 0 passes no gradient.
 
-Additive rule: projected gradient descent (notebook 05)
+Additive rule: projected gradient descent (notebook 06)
 --------------------------------------------------------
 With ``E = V̂ − V`` the hand-derived gradients (chain rule through both ReLUs
 and the mask) are::
@@ -53,7 +53,7 @@ multiplicative rule keeps every zero of both layers. With
 tuning and is invariant to the scale of ``V``, but it is the step of a first
 order method, so the additive rule still converges slowly; see :func:`compare`.
 
-Multiplicative rule: the seeds' update rules (notebook 06)
+Multiplicative rule: the seeds' update rules (notebook 07)
 ----------------------------------------------------------
 Without the ReLUs (``H' = (W_E V) ⊙ M_H``, ``V̂ = W_D H'``) the gradients split
 into a positive and a negative part::
@@ -95,10 +95,10 @@ free from ``‖V‖² − 2⟨H', W_Dᵀ V⟩ + ⟨W_Dᵀ W_D, H' H'ᵀ⟩``. Ad
 ``W_D H'``, ``D H'ᵀ``, ``W_Dᵀ D`` and ``(…) Vᵀ``. NMF's multiplicative
 iteration needs two (``Wᵀ V`` and ``V Hᵀ``); see ``benchmarks/bench_nae.py``.
 
-Used by: notebook 05 (the autoencoder view: :func:`fit` with the additive rule,
-:func:`encode`, :func:`decode`, :func:`gradients`), notebook 06 (structured
+Used by: notebook 06 (the autoencoder view: :func:`fit` with the additive rule,
+:func:`encode`, :func:`decode`, :func:`gradients`), notebook 07 (structured
 dropout and template constraints: ``M_H``, :func:`init_score_informed`,
-:func:`separate`, the multiplicative rule) and notebook 07 (loss against epochs:
+:func:`separate`, the multiplicative rule) and notebook 08 (loss against epochs:
 :func:`compare`).
 """
 from __future__ import annotations
@@ -261,7 +261,7 @@ def encode(V, W_E, M_H=None, relu=True):
     -------
     H : ndarray, shape (R, N)
 
-    Used in notebooks 05 and 06.
+    Used in notebooks 06 and 07.
 
     Examples
     --------
@@ -303,7 +303,7 @@ def decode(H, W_D, M_H=None, relu=True):
     -------
     V_hat : ndarray, shape (K, N)
 
-    Used in notebooks 05 and 06.
+    Used in notebooks 06 and 07.
     """
     W_D = getattr(W_D, "W_D", W_D)
     W_D = np.asarray(W_D, dtype=float)
@@ -325,7 +325,7 @@ def decode(H, W_D, M_H=None, relu=True):
 def reconstruct(V, model, M_H=None):
     """``decode(encode(V))`` with a trained model's ``W_E`` and ``W_D``.
 
-    Used in notebooks 05 and 06.
+    Used in notebooks 06 and 07.
     """
     return decode(encode(V, model.W_E, M_H=M_H), model.W_D)
 
@@ -425,7 +425,7 @@ def loss(V, W_E, W_D, M_H=None, relu=True):
     -------
     float
 
-    Used in notebooks 05 and 07.
+    Used in notebooks 06 and 08.
     """
     V, W_E, W_D, M = _check_model(V, W_E, W_D, M_H, nonneg=False)
     return _forward(V, W_E, W_D, M, relu)[4]
@@ -460,7 +460,7 @@ def gradients(V, W_E, W_D, M_H=None, relu=True):
     grad_E : ndarray, shape (R, K)
     grad_D : ndarray, shape (K, R)
 
-    Used in notebooks 05 (gradient check) and 06.
+    Used in notebooks 06 (gradient check) and 07.
 
     Examples
     --------
@@ -532,7 +532,7 @@ def init_random(V, R, M_H=None, seed=None, dtype=None):
     W_E0 : ndarray, shape (R, K)
     W_D0 : ndarray, shape (K, R)
 
-    Used in notebooks 05 and 07 (and by :func:`fit` and :func:`compare`).
+    Used in notebooks 06 and 08 (and by :func:`fit` and :func:`compare`).
     """
     dt = _dtype(dtype)
     V = _matrix(V, "V", dt, what="spectrogram (K, N)")
@@ -563,7 +563,7 @@ def init_from_nmf(V, W, M_H=None, dtype=None):
     W_E0 : ndarray, shape (R, K)
     W_D0 : ndarray, shape (K, R)
 
-    Used in notebooks 05 and 06.
+    Used in notebooks 06 and 07.
     """
     dt = _dtype(dtype)
     V = _matrix(V, "V", dt, what="spectrogram (K, N)")
@@ -606,7 +606,7 @@ def init_score_informed(V, notes, by="Instrument", sr=None, hop_length=None, **c
     labels : DataFrame
         One row per code entry / decoder column (``pitch``, ``kind``, ``group``).
 
-    Used in notebook 06.
+    Used in notebook 07.
     """
     from . import constraints
 
@@ -729,7 +729,7 @@ def lipschitz_steps(V, W_E, W_D, M_H=None):
     -------
     (float, float)
 
-    Used in notebooks 05 and 07.
+    Used in notebooks 06 and 08.
     """
     V, W_E, W_D, M = _check_model(V, W_E, W_D, M_H, nonneg=True)
     Hp = _masked(np.maximum(W_E @ V, 0), M)
@@ -905,8 +905,8 @@ def fit(V, R=None, rule="additive", n_epochs=200, lr="lipschitz", W_D0=None, W_E
         Bad shapes, negative / NaN / inf entries, a mask of the wrong shape or
         not binary, ``lr <= 0``, an unknown rule, ``n_epochs < 0``.
 
-    Used in notebooks 05 (additive rule), 06 (both rules, structured dropout)
-    and 07 (via :func:`compare`).
+    Used in notebooks 06 (additive rule), 07 (both rules, structured dropout)
+    and 08 (via :func:`compare`).
 
     Examples
     --------
@@ -1019,7 +1019,7 @@ class Comparison:
 def crossing_epoch(curve, level):
     """First index ``e`` with ``curve[e] <= level`` (None if there is none).
 
-    Used in notebook 07.
+    Used in notebook 08.
 
     Examples
     --------
@@ -1069,7 +1069,7 @@ def compare(V, R, n_epochs=1000, lr="lipschitz", M_H=None, W_D0=None, W_E0=None,
     R = 32) 1000 epochs of all three take a few seconds (see
     ``benchmarks/nae_comparison.py``).
 
-    Used in notebook 07.
+    Used in notebook 08.
     """
     dt = _dtype(dtype)
     V = _matrix(V, "V", dt, what="spectrogram (K, N)")
@@ -1112,7 +1112,7 @@ def compare(V, R, n_epochs=1000, lr="lipschitz", M_H=None, W_D0=None, W_E0=None,
 
 def pad_curve(curve, n):
     """A loss curve cut or padded with NaN to length ``n`` (curves that stopped
-    early line up with full ones). Used in notebook 07."""
+    early line up with full ones). Used in notebook 08."""
     return _pad(curve, n)
 
 
@@ -1196,7 +1196,7 @@ def separate(x, sr, notes, by="Instrument", *, rule="multiplicative", n_epochs=1
     -------
     dict group -> ndarray (L,) or NAESeparationDetails
 
-    Used in notebook 06.
+    Used in notebook 07.
     """
     from . import separation as sep
     from .spectrogram import stft

@@ -34,7 +34,7 @@ kind       x axis                              y axis
 With ``sr=None`` the time and frequency axes of ``'V'``, ``'WH'``, ``'mask'``,
 ``'W'`` and ``'H'`` become frame and bin indices (the toy examples).
 
-Used by: notebooks 01–07 (every figure), :mod:`nmfedu.widgets`.
+Used by: notebooks 01–08 (every figure), :mod:`nmfedu.widgets`.
 """
 from __future__ import annotations
 
@@ -340,7 +340,7 @@ def plot_matrix(X, kind: str = "matrix", *, ax=None, cax=None, labels=None, sr: 
 
     Notes
     -----
-    Used by notebooks 01–07 (every matrix figure) and by :func:`plot_decomposition`.
+    Used by notebooks 01–08 (every matrix figure) and by :func:`plot_decomposition`.
 
     Examples
     --------
@@ -402,7 +402,7 @@ def update_image(im, X, clim=None):
     """Show a new matrix in an image made by :func:`plot_matrix`, in place.
 
     Applies the plot's compression and colour-limit rule, and adjusts extent and ticks if the
-    shape changed (e.g. a new rank R). Used by the interactive figures of notebooks 01–07.
+    shape changed (e.g. a new rank R). Used by the interactive figures of notebooks 01–08.
 
     Parameters
     ----------
@@ -475,7 +475,7 @@ def plot_matrices(matrices: dict, kind: str = "V", *, ncols: int | None = None,
 
     Notes
     -----
-    Used by notebook 04 (model spectrograms, masks and estimates per hand) and 06.
+    Used by notebook 04 (model spectrograms, masks and estimates per hand) and 07.
     """
     if not matrices:
         raise ValueError("matrices must be a non-empty dict title -> matrix")
@@ -550,7 +550,7 @@ def plot_decomposition(V, W, H, *, WH=None, labels=None, sr: float | None = SR,
 
     Notes
     -----
-    Used by notebooks 01, 02, 03 (initialization and learnt factors), 05 and 06.
+    Used by notebooks 01, 02, 03 (initialization and learnt factors), 06 and 07.
     """
     V, W, H = np.asarray(V), np.asarray(W), np.asarray(H)
     if V.ndim != 2 or W.ndim != 2 or H.ndim != 2:
@@ -656,7 +656,7 @@ def plot_loss(curves, *, log: bool = True, logx: bool = False, xlabel: str = "It
 
     Notes
     -----
-    Used by notebooks 01 (gradient descent vs learning rate), 02, 05 and 07 (loss comparison).
+    Used by notebooks 01 (gradient descent vs learning rate), 02, 06 and 08 (loss comparison).
     """
     if not isinstance(curves, dict):
         curves = {"loss": curves}
@@ -705,7 +705,7 @@ def update_lines(lines: dict, curves: dict, start: int = 1, rescale: bool = True
 
     Notes
     -----
-    Used by the interactive loss figures of notebooks 01, 05 and 07.
+    Used by the interactive loss figures of notebooks 01, 06 and 08.
     """
     axes = set()
     for name, curve in curves.items():
@@ -766,7 +766,7 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
 
     Notes
     -----
-    Used by notebook 01 (sheet music → piano roll → spectrogram), 03, 04 and 06.
+    Used by notebook 01 (sheet music → piano roll → spectrogram), 03, 04 and 07.
     """
     for col in ("Start", "Duration", "Pitch"):
         if col not in getattr(notes, "columns", []):

@@ -16,7 +16,7 @@ per note, times in seconds. MIDI files are read with :mod:`pretty_midi`; a track
 (instrument's) name becomes the ``Instrument`` group.
 
 Used by: notebook 01 (sheet music → piano roll), 03 and 04 (score-informed
-constraints and separation), 06 (masks for the nonnegative autoencoder),
+constraints and separation), 07 (masks for the nonnegative autoencoder),
 :mod:`nmfedu.data` (every bundled excerpt ships a ``score.csv`` and ``score.mid``),
 :mod:`nmfedu.constraints` and :mod:`nmfedu.separation`.
 
@@ -130,7 +130,7 @@ def validate(notes, duration: float | None = None, group: str = "Instrument",
         row (by index label) and the column, e.g. ``notes row 7, column Pitch: expected an
         integer 0..127, got 130``.
 
-    Used by: notebooks 01, 03, 04, 06 and every loader in :mod:`nmfedu.score` / :mod:`nmfedu.data`.
+    Used by: notebooks 01, 03, 04, 07 and every loader in :mod:`nmfedu.score` / :mod:`nmfedu.data`.
 
     Examples
     --------

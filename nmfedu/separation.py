@@ -85,9 +85,9 @@ no onset or attack columns, per-group columns, exponent 2), 2.27 dB (worst
 2.46, toy) with these — every bundled piece within 2.5 dB, by a small
 margin on the toy. :func:`nmfedu.constraints.build_constraints` keeps its
 own defaults (no onset templates, ``onset_after=0.1``) for notebooks 03
-and 06.
+and 07.
 
-Used by: notebook 04 (left/right-hand separation), notebook 06 (NAE
+Used by: notebook 04 (left/right-hand separation), notebook 07 (NAE
 separation reuses :func:`split_activations` … :func:`resynthesize`), and
 ``python -m nmfedu separate`` (:mod:`nmfedu.cli`).
 """
@@ -167,7 +167,7 @@ def split_activations(H, labels, by: str = "group", shares=None):
         ``H_g`` equals ``H`` on the rows owned by ``g`` and is 0 elsewhere (or
         ``shares[g] * H``), so ``Σ_g H_g = H`` and ``W @ H_g`` is g's model.
 
-    Used in notebooks 04 and 06.
+    Used in notebooks 04 and 07.
 
     Examples
     --------
@@ -260,7 +260,7 @@ def model_spectrograms(W, H_parts):
     -------
     dict group -> ndarray (K, N)
 
-    Used in notebooks 04 and 06.
+    Used in notebooks 04 and 07.
     """
     W = np.asarray(W, dtype=float)
     if W.ndim != 2:
@@ -301,7 +301,7 @@ def masks(models, exponent: float = SEPARATION_DEFAULTS["mask_exponent"], eps: f
     -----
     The ratio is computed on ``V_g / max_h V_h`` so the power cannot underflow.
 
-    Used in notebooks 04 and 06.
+    Used in notebooks 04 and 07.
 
     Examples
     --------
@@ -335,7 +335,7 @@ def masks(models, exponent: float = SEPARATION_DEFAULTS["mask_exponent"], eps: f
 def apply_masks(X, mask_dict):
     """Masked complex STFTs ``X_g = M_g ⊙ X`` (the mixture's phase is kept).
 
-    Used in notebooks 04 and 06.
+    Used in notebooks 04 and 07.
     """
     X = np.asarray(X)
     if X.ndim != 2:
@@ -355,7 +355,7 @@ def resynthesize(X_parts, length: int | None = None, n_fft: int = N_FFT,
                  hop_length: int = HOP_LENGTH):
     """Inverse STFT of every masked STFT: dict group -> signal of ``length`` samples.
 
-    Used in notebooks 04 and 06.
+    Used in notebooks 04 and 07.
     """
     if not isinstance(X_parts, dict) or not X_parts:
         raise ValueError("X_parts must be a non-empty dict group -> complex STFT")

@@ -7,7 +7,7 @@ Conventions (as in the FMP notebooks): a Hann window, ``n_fft = 2048`` and
 frame ``n`` is centred at ``n * hop_length / sr`` seconds; ``K = n_fft // 2 + 1``
 frequency bins with bin ``k`` at ``k * sr / n_fft`` Hz.
 
-Used by: all notebooks (01–07), :mod:`nmfedu.separation`, :mod:`nmfedu.constraints`.
+Used by: all notebooks (01–08), :mod:`nmfedu.separation`, :mod:`nmfedu.constraints`.
 """
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ Examples
 ...     {"R": widgets.rank_slider(3)}, setup=setup, fixed=dict(V=V))
 >>> _ = fig_widget.update(R=5)   # what the slider does; display(fig_widget) in a notebook
 
-Used by: notebooks 01–07 (every interactive figure), ``benchmarks/bench_widgets.py``.
+Used by: notebooks 01–08 (every interactive figure), ``benchmarks/bench_widgets.py``.
 """
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def float_slider(description: str, value: float, min: float, max: float, step: f
 def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = "Rank R"):
     """Slider for the rank R (number of templates).
 
-    Used by notebooks 02 (rank of a random-init NMF) and 05 (size of the NAE code).
+    Used by notebooks 02 (rank of a random-init NMF) and 06 (size of the NAE code).
     """
     return int_slider(description, value, min, max)
 
@@ -132,7 +132,7 @@ def rank_slider(value: int = 3, min: int = 1, max: int = 10, description: str = 
 def iterations_slider(value: int = 100, options=ITERATION_STEPS, description: str = "Iterations"):
     """Log-spaced slider for a number of iterations or epochs (1, 2, 5, 10, 20, 50, ...).
 
-    Used by notebooks 01, 02 (iterations of gradient descent / multiplicative updates), 05–07
+    Used by notebooks 01, 02 (iterations of gradient descent / multiplicative updates), 06–08
     (epochs).
     """
     options = tuple(int(o) for o in options)
@@ -146,7 +146,7 @@ def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.
                          description: str = "Learning rate γ"):
     """Logarithmic slider for a learning rate (one step = a factor of about 1.78).
 
-    Used by notebooks 01 (gradient descent) and 05–07 (additive NAE training).
+    Used by notebooks 01 (gradient descent) and 06–08 (additive NAE training).
     """
     if not (0 < min <= value <= max):
         raise ValueError(f"learning rate must satisfy 0 < min <= value <= max, got "
@@ -157,7 +157,7 @@ def learning_rate_slider(value: float = 1e-3, min: float = 1e-6, max: float = 1.
 
 
 def seed_slider(value: int = 0, max: int = 9, description: str = "Random seed"):
-    """Slider for the seed of a random initialization (notebooks 02, 05)."""
+    """Slider for the seed of a random initialization (notebooks 02, 06)."""
     return int_slider(description, value, 0, max)
 
 
@@ -171,14 +171,14 @@ def pitch_tolerance_slider(value: float = 0.5, max: float = 2.0,
 def onset_tolerance_slider(value: float = 0.1, max: float = 1.0,
                            description: str = "Onset tolerance (s)"):
     """Slider for the time before a note's onset in which it may be active, in seconds
-    (``onset_tol``; notebooks 03, 06)."""
+    (``onset_tol``; notebooks 03, 07)."""
     return float_slider(description, value, 0.0, max, 0.05)
 
 
 def offset_tolerance_slider(value: float = 0.5, max: float = 2.0,
                             description: str = "Offset tolerance (s)"):
     """Slider for the time after a note's offset in which it may still be active, in seconds
-    (``offset_tol``; notebooks 03, 06)."""
+    (``offset_tol``; notebooks 03, 07)."""
     return float_slider(description, value, 0.0, max, 0.05)
 
 
@@ -199,7 +199,7 @@ def toggle(description: str, value: bool = False, tooltip: str = ""):
 
 
 def constraint_toggles(templates: bool = True, activations: bool = True, onsets: bool = False):
-    """Toggles for the score-informed constraints of notebooks 03 and 06.
+    """Toggles for the score-informed constraints of notebooks 03 and 07.
 
     Returns
     -------
@@ -258,7 +258,7 @@ def decomposition_figure(compute, controls: dict, V, *, labels=None, WH: bool = 
                          figsize=(10.0, 4.8), **kwargs):
     """An interactive :func:`nmfedu.plot.plot_decomposition`: templates, activations, V, WH.
 
-    The common case of notebooks 02, 03, 05 and 06 without any drawing code: ``compute``
+    The common case of notebooks 02, 03, 06 and 07 without any drawing code: ``compute``
     returns the factorization, the builder draws W (left), H (top), V and WH (bottom) and,
     with ``loss=True``, the loss curve in the free corner; all updated in place.
 
@@ -607,7 +607,7 @@ class InteractiveFigure:
 
     Notes
     -----
-    Used by notebooks 01–07 and ``benchmarks/bench_widgets.py``. The cell that displays the
+    Used by notebooks 01–08 and ``benchmarks/bench_widgets.py``. The cell that displays the
     widget starts with ``# NBVAL_IGNORE_OUTPUT`` (house rule); its ``text/plain`` is
     deterministic anyway.
     """

@@ -17,7 +17,7 @@ Usage::
     .venv/bin/python scripts/make_data.py --check    # rebuild in a temp dir, compare with data/hashes.json
     .venv/bin/python scripts/make_data.py --out DIR  # build elsewhere
 
-Used by: ``make data``; the files it writes are read by :mod:`nmfedu.data` (notebooks 01–07).
+Used by: ``make data``; the files it writes are read by :mod:`nmfedu.data` (notebooks 01–08).
 """
 from __future__ import annotations
 

@@ -1,84 +1,71 @@
-"""Interactive figure and shared computations of notebook 06 (structured dropout)."""
+"""Interactive figure of notebook 06 (the autoencoder view): training a nonnegative
+autoencoder with projected gradient descent on the toy recording."""
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
 
-from .. import constraints, data, nae, plot, spectrogram, widgets
-
-PIECE = "mozart_sonata"
+from .. import data, nae, plot, spectrogram, widgets
 
 
-def piece_spectrogram(name: str = PIECE):
-    """``(V, piece)``: magnitude spectrogram of a bundled piece (notebook 06 uses the
-    Mozart excerpt, whose hands have disjoint registers)."""
-    piece = data.load(name)
+def toy_spectrogram():
+    """Magnitude spectrogram ``V`` (K × N) of the bundled toy recording and the piece itself."""
+    piece = data.load(data.TOY)
     return spectrogram.magnitude(piece.x), piece
 
 
-def template_similarity(W_D, pitches):
-    """Cosine similarity of every decoder column with the harmonic template of its pitch label.
+def train(V, R: int, n_epochs: int, lr, seed: int = 0):
+    """Train the NAE with the additive rule; returns ``(W_D, H, V_hat, loss)``.
 
-    Near 1: column r looks like pitch ``pitches[r]``; near 0: it has nothing to do with it.
-    A measure of *semantic meaning* of the learnt templates (notebook 06).
+    ``lr`` is a fixed learning rate γ or ``"lipschitz"`` (see :func:`nmfedu.nae.fit`).
+    Used by :func:`training_widget` and notebook 06.
     """
-    T = constraints.pitch_templates(list(pitches), K=W_D.shape[0])
-    norms = np.linalg.norm(W_D, axis=0) * np.linalg.norm(T, axis=0)
-    return np.sum(W_D * T, axis=0) / np.where(norms > 0, norms, 1.0)
-
-
-def train(V, M_H, rule: str, n_epochs: int, use_mask: bool, seed: int = 0):
-    """Train an NAE from a random start, with or without the structured-dropout mask ``M_H``.
-
-    Returns ``(W_D, H', V̂, loss per epoch)``. Used by :func:`dropout_widget` and notebook 06.
-    """
-    mask = M_H if use_mask else None
-    W_E0, W_D0 = nae.init_random(V, M_H.shape[0], M_H=mask, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = nae.fit(V, rule=rule, n_epochs=n_epochs, W_E0=W_E0, W_D0=W_D0, M_H=mask)
-    return result.W_D, result.H, result.reconstruct(V), np.concatenate([[result.loss0], result.loss])
+        result = nae.fit(V, R, rule="additive", n_epochs=n_epochs, lr=lr, seed=seed)
+    V_hat = result.reconstruct(V)
+    return result.W_D, result.H, V_hat, np.concatenate([[result.loss0], result.loss])
 
 
-def dropout_widget(V=None, M_H=None, labels=None, rule: str = "multiplicative",
-                   n_epochs: int = 200, use_mask: bool = True):
-    """Structured dropout on/off, training rule and epochs for an NAE from a random start.
+def training_widget(V=None, R: int = 5, n_epochs: int = 200, lr: float = 1e-7,
+                    adaptive: bool = False):
+    """Rank, learning rate and epochs of an additive NAE, behind a Run button.
 
-    The decoder's columns are labelled with the pitch whose score regions form row r of
-    ``M_H``; with the mask on, the learnt templates match those pitches, without it they do
-    not. Behind a Run button (a training takes about a second). Used by notebook 06 and
-    ``benchmarks/bench_widgets.py``.
+    The figure shows the decoder ``W_D`` (templates, left), the code ``H`` (top), the
+    spectrogram ``V`` and the network's output ``V̂`` (bottom), and the loss per epoch.
+    With ``adaptive`` on, the step is ``1/Lipschitz constant`` per layer and the slider's
+    γ is ignored. Used by notebook 06 and ``benchmarks/bench_widgets.py``.
     """
     if V is None:
-        V, piece = piece_spectrogram()
-        _, _, M_H, labels = nae.init_score_informed(V, piece.notes)
-    pitches = list(labels["pitch"])
+        V = toy_spectrogram()[0]
 
-    def compute(use_mask, rule, n_epochs, V, M_H):
-        return train(V, M_H, rule, n_epochs, use_mask)
+    def compute(R, lr, adaptive, n_epochs, V):
+        return train(V, R, n_epochs, "lipschitz" if adaptive else lr)
 
     def setup(fig, d):
         W_D, H, V_hat, loss = d
         _, _, images = plot.plot_decomposition(
-            V, W_D, H, WH=V_hat, labels=pitches, fmax=2500, log=True, fig=fig,
-            titles={"W": "Decoder $W_\\mathcal{D}$", "H": "Code $H'$", "WH": "Output $\\hat V$"},
-            loss={"loss": loss}, loss_kwargs=dict(xlabel="Epoch", ylabel="$\\|V-\\hat V\\|^2$",
-                                                 start=0, legend=False))
+            V, W_D, H, WH=V_hat, fmax=2000, log=True, gamma=1.0, fig=fig,
+            titles={"W": "Decoder $W_\\mathcal{D}$", "H": "Code $H$", "WH": "Output $\\hat V$",
+                    "loss": "Loss per epoch"},
+            loss={"NAE (additive)": loss},
+            loss_kwargs=dict(xlabel="Epoch", ylabel="$\\|V - \\hat V\\|^2$", start=0))
         return images
 
     def draw(images, d):
         W_D, H, V_hat, loss = d
-        for key, X in (("W", W_D), ("H", H), ("WH", V_hat)):
-            plot.update_image(images[key], X)
-        plot.update_lines(images["loss"], {"loss": loss}, start=0)
+        plot.update_image(images["W"], W_D)
+        plot.update_image(images["H"], H)
+        plot.update_image(images["WH"], V_hat)
+        plot.update_lines(images["loss"], {"NAE (additive)": loss}, start=0)
 
     controls = {
-        "use_mask": widgets.toggle("structured dropout (mask M_H)", use_mask),
-        "rule": widgets.dropdown(["multiplicative", "additive"], rule, description="Rule"),
+        "R": widgets.rank_slider(R, min=1, max=10),
+        "lr": widgets.learning_rate_slider(lr, min=1e-9, max=1e-5, description="Learning rate γ"),
+        "adaptive": widgets.toggle("adaptive γ (1/Lipschitz)", adaptive),
         "n_epochs": widgets.iterations_slider(n_epochs, description="Epochs"),
     }
-    return widgets.InteractiveFigure(compute, draw, controls, setup=setup,
-                                     fixed=dict(V=V, M_H=M_H), run_button=True,
-                                     figsize=(10.0, 5.2),
-                                     title="NAE from a random start, with and without structured dropout")
+    return widgets.InteractiveFigure(compute, draw, controls, setup=setup, fixed=dict(V=V),
+                                     run_button=True, figsize=(10.0, 5.0),
+                                     title="Nonnegative autoencoder, projected gradient descent")

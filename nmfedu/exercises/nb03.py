@@ -44,7 +44,7 @@ def zeros_stay_zero(n_iter: int = 30, gamma: float = 1e-3):
     harmonics), runs ``n_iter`` multiplicative updates with
     :func:`nmfedu.nmf`, and counts the zero entries of ``W`` before and after.
     Then it takes one additive gradient step ``W − γ ∇_W`` projected onto
-    ``W ≥ 0`` (the projected gradient descent of notebook 05) from the same
+    ``W ≥ 0`` (the projected gradient descent of notebook 06) from the same
     start and counts again: wherever the gradient is negative, a zero entry
     becomes positive, and the template is no longer harmonic.
 

@@ -1,53 +1,64 @@
-"""Exercise solutions for notebook 06 (structured dropout and multiplicative updates)."""
+"""Exercise solutions for notebook 06 (the autoencoder view)."""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
-from .. import evaluation, nae, spectrogram
+from .. import nae
 
 
-def masked_entries_do_not_matter(V, W_E, W_D, M_H, seed: int = 0):
-    """Changing the code where ``M_H = 0`` changes neither the output nor the gradients.
+def parameter_count(K: int = 1025, N: int = 2900, R: int = 88):
+    """How many numbers NMF and the NAE learn, and what it costs to code new frames.
 
-    ``H' = H ⊙ M_H`` multiplies those entries by zero before the decoder sees them, and in
-    the backward pass the same factor ``M_H`` multiplies their gradient.
+    NMF learns ``W`` (K·R) and ``H`` (R·N): its size grows with the recording. The NAE learns
+    ``W_E`` (R·K) and ``W_D`` (K·R), independent of N; coding M new frames is one product
+    ``W_E V_new`` (R·K·M multiply–adds) instead of an iterative NMF with ``W`` fixed.
     """
-    rng = np.random.default_rng(seed)
-    H = nae.encode(V, W_E)                          # code without the mask
-    noise = rng.random(H.shape) * H.max() * (M_H == 0)
-    out1 = nae.decode(H, W_D, M_H=M_H)
-    out2 = nae.decode(H + noise, W_D, M_H=M_H)
-    print(f"entries changed: {(noise > 0).sum()}; largest change of the output: {np.abs(out1 - out2).max():.3g}")
-    _, g_E, g_D = nae.gradients(V, W_E, W_D, M_H=M_H)
-    silent = np.where(M_H.sum(axis=1) == 0)[0]
-    print(f"code units that are masked in every frame: {len(silent)}"
-          + (f"; their encoder gradients are {np.abs(g_E[silent]).max():.3g}" if len(silent) else ""))
-    return out1, out2
+    nmf_params = K * R + R * N
+    nae_params = 2 * K * R
+    print(f"K = {K}, N = {N}, R = {R}")
+    print(f"NMF learns W and H: {K} x {R} + {R} x {N} = {nmf_params:,} numbers (grows with N)")
+    print(f"NAE learns W_E and W_D: 2 x {R} x {K} = {nae_params:,} numbers (independent of N)")
+    print(f"coding one new frame: NAE one product, {R * K:,} multiply-adds; "
+          f"NMF one multiplicative update of H costs about {R * K + R * R:,} per frame and iteration")
+    return nmf_params, nae_params
 
 
-def decoder_rule_as_gradient_step(V, W_E, W_D, M_H):
-    """The decoder's multiplicative rule is a gradient step with ``γ = W_D ⊘ (2 W_D H' H'ᵀ)``."""
-    Hm = (W_E @ V) * M_H
-    grad = 2 * (W_D @ (Hm @ Hm.T) - V @ Hm.T)
-    gamma = W_D / (2 * W_D @ (Hm @ Hm.T))
-    step = W_D - gamma * grad
-    mult = W_D * (V @ Hm.T) / (W_D @ (Hm @ Hm.T))
-    print(f"largest difference gradient step vs multiplicative rule: {np.abs(step - mult).max():.3g}")
-    return step, mult
+def dead_unit(V, R: int = 4, unit: int = 0, n_epochs: int = 100, seed: int = 0):
+    """A code unit whose encoder row is all zero never comes back under the additive rule.
+
+    Its pre-activation ``Z = W_E V`` is 0 in every frame, so the ReLU passes no gradient
+    (``[Z > 0] = 0``): ``∂L/∂W_E`` is zero in that row, and with ``H`` zero in that row
+    ``∂L/∂W_D = 2 D Hᵀ`` is zero in that column. Projected gradient descent leaves both as
+    they are — the unit is dead. (The multiplicative rule has the same fixed point.)
+    """
+    W_E0, W_D0 = nae.init_random(V, R, seed=seed)
+    W_E0 = W_E0.copy()
+    W_E0[unit] = 0.0
+    L, grad_E, grad_D = nae.gradients(V, W_E0, W_D0)
+    print(f"largest |gradient| in encoder row {unit}: {np.abs(grad_E[unit]).max():.3g}; "
+          f"in the other rows: {np.abs(np.delete(grad_E, unit, axis=0)).max():.3g}")
+    print(f"largest |gradient| in decoder column {unit}: {np.abs(grad_D[:, unit]).max():.3g}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nae.fit(V, rule="additive", n_epochs=n_epochs, W_E0=W_E0, W_D0=W_D0)
+    print(f"after {n_epochs} epochs: encoder row {unit} sums to {result.W_E[unit].sum():.3g}, "
+          f"code row {unit} sums to {result.H[unit].sum():.3g}")
+    return result
 
 
-def misaligned_score(piece, shift: float = 0.3, n_epochs: int = 100):
-    """Shift the score by ``shift`` seconds: the mask now drops the code where the notes really
-    sound, and the separation suffers (SDR in dB, before and after)."""
-    shifted = piece.notes.copy()
-    shifted["Start"] = shifted["Start"] + shift
-    duration = len(piece.x) / piece.sr
-    shifted["Duration"] = np.minimum(shifted["Duration"], np.maximum(duration - shifted["Start"], 0.01))
-    shifted = shifted[shifted["Start"] < duration - 0.05]
-    rows = {}
-    for label, notes in (("aligned score", piece.notes), (f"score shifted by {shift} s", shifted)):
-        est = nae.separate(piece.x, piece.sr, notes, n_epochs=n_epochs)
-        table = evaluation.bss_eval(piece.stems, est)
-        rows[label] = table["SDR"].round(1).to_dict()
-        print(f"{label:28s} SDR (dB): {rows[label]}")
-    return rows
+def encoder_gradient_check(V, R: int = 3, seed: int = 1, entries=((0, 10), (1, 40), (2, 100)),
+                           h: float = 1e-6):
+    """Central finite differences for three entries of ``∂L/∂W_E`` against the formula
+    ``2 ((W_Dᵀ D) ⊙ [Z > 0]) Vᵀ`` (relative step ``h``)."""
+    W_E, W_D = nae.init_random(V, R, seed=seed)
+    _, grad_E, _ = nae.gradients(V, W_E, W_D)
+    for r, k in entries:
+        step = h * max(1.0, abs(W_E[r, k]))
+        plus, minus = W_E.copy(), W_E.copy()
+        plus[r, k] += step
+        minus[r, k] -= step
+        fd = (nae.loss(V, plus, W_D) - nae.loss(V, minus, W_D)) / (2 * step)
+        print(f"dL/dW_E[{r},{k}]: formula {grad_E[r, k]: .6g}   finite difference {fd: .6g}")
+    return grad_E

@@ -820,12 +820,12 @@ def main(argv=None) -> int:
     ap.add_argument("notebooks", nargs="*", help="notebooks to test (default: notebooks/[0-9]*.ipynb)")
     ap.add_argument("--budget", type=float, default=float(os.environ.get("NMFEDU_BROWSER_BUDGET", 300)),
                     help="seconds allowed for Restart Kernel and Run All Cells, per notebook (300; "
-                         "05 and 07 took 180 s on the shared 2-core machine under load)")
+                         "06 and 08 took 180 s on the shared 2-core machine under load)")
     ap.add_argument("--cell-budget", type=float, default=float(os.environ.get("NMFEDU_BROWSER_CELL_BUDGET", 0)),
                     help="seconds allowed for any one cell (default 0: only the run-all budget applies)")
     ap.add_argument("--change-budget", type=float, default=float(os.environ.get("NMFEDU_BROWSER_CHANGE_BUDGET", 60)),
                     help="seconds allowed for a figure to change after a control moves (60; "
-                         "06's Run took 28 s on a busy machine)")
+                         "07's Run took 28 s on a busy machine)")
     ap.add_argument("--max-groups", type=int, default=20,
                     help="check at most this many widget cells per notebook (20)")
     ap.add_argument("--load-budget", type=float, default=90,
