@@ -101,13 +101,23 @@ def load(name):
 def plain(beta):
     from nmfedu.separation import PLAIN
 
-    return {**PLAIN, "beta": beta}
+    return PLAIN.replace(beta=beta).as_dict()
+
+
+def _result(stems, est, runtime):
+    import numpy as np
+
+    from nmfedu import evaluation
+
+    table = evaluation.bss_eval(stems, est)
+    return dict(sdr=float(np.mean(table["SDR"])), hands={g: float(table.loc[g, "SDR"])
+                                                        for g in table.index},
+                runtime=runtime)
 
 
 def run_one(task):
-    """Mean and per-hand SDR of one (piece, method, settings); 'oracle' is the IRM."""
-    import numpy as np
-
+    """Results of one piece and settings; 'oracle' is the IRM. ``settings["mask_exponent"]``
+    may be a list: one factorisation, then the masks of every exponent (a list of results)."""
     from nmfedu import evaluation, separation
 
     name, settings = task
@@ -117,13 +127,18 @@ def run_one(task):
         warnings.simplefilter("ignore")
         if settings == "oracle":
             est = evaluation.oracle_ratio_mask(stems, x, exponent=2)
-        else:
+            return _result(stems, est, time.perf_counter() - t0)
+        ps = settings["mask_exponent"]
+        if not isinstance(ps, list):
             est = separation.separate(x, sr, notes, **settings)
-    runtime = time.perf_counter() - t0
-    table = evaluation.bss_eval(stems, est)
-    return dict(sdr=float(np.mean(table["SDR"])), hands={g: float(table.loc[g, "SDR"])
-                                                        for g in table.index},
-                runtime=runtime)
+            return _result(stems, est, time.perf_counter() - t0)
+        d = separation.separate(x, sr, notes, return_details=True, **{**settings, "mask_exponent": ps[0]})
+        out = []
+        for p in ps:
+            M = separation.masks(d.models, exponent=p)
+            est = separation.resynthesize(separation.apply_masks(d.X, M), length=x.size)
+            out.append(_result(stems, est, time.perf_counter() - t0))
+        return out
 
 
 class Results:
@@ -147,10 +162,19 @@ class Results:
         os.replace(tmp, CACHE)
 
     def get(self, tasks):
-        """Results for (name, settings) tasks, computing the missing ones."""
-        todo = [t for t in dict.fromkeys((n, json.dumps(s, sort_keys=True)) for n, s in tasks)
-                if self.key(t[0], json.loads(t[1])) not in self.data]
-        todo = [(n, json.loads(s)) for n, s in todo]
+        """Results for (name, settings) tasks, computing the missing ones; settings that differ
+        only in the mask exponent share one factorisation."""
+        missing = [(n, s) for n, s in tasks if self.key(n, s) not in self.data]
+        groups = {}
+        for n, s in missing:
+            if s == "oracle":
+                groups[(n, "oracle")] = (n, "oracle")
+                continue
+            base = json.dumps({k: v for k, v in s.items() if k != "mask_exponent"}, sort_keys=True)
+            entry = groups.setdefault((n, base), (n, {**s, "mask_exponent": []}))
+            if s["mask_exponent"] not in entry[1]["mask_exponent"]:
+                entry[1]["mask_exponent"].append(s["mask_exponent"])
+        todo = list(groups.values())
         if todo:
             print(f"# computing {len(todo)} separations ({self.jobs} process(es))", flush=True)
             t0 = time.perf_counter()
@@ -159,17 +183,25 @@ class Results:
 
                 with mp.get_context("fork").Pool(self.jobs) as pool:
                     for i, (task, res) in enumerate(zip(todo, pool.imap(run_one, todo))):
-                        self.data[self.key(*task)] = res
+                        self._store(task, res)
                         if i % 10 == 9:
                             self.save()
             else:
                 for i, task in enumerate(todo):
-                    self.data[self.key(*task)] = run_one(task)
+                    self._store(task, run_one(task))
                     if i % 10 == 9:
                         self.save()
             self.save()
             print(f"# ... done in {time.perf_counter() - t0:.0f} s", flush=True)
         return [self.data[self.key(n, s)] for n, s in tasks]
+
+    def _store(self, task, res):
+        name, settings = task
+        if settings == "oracle":
+            self.data[self.key(name, settings)] = res
+            return
+        for p, r in zip(settings["mask_exponent"], res):
+            self.data[self.key(name, {**settings, "mask_exponent": p})] = r
 
 
 # --------------------------------------------------------------------------- candidates
@@ -187,11 +219,11 @@ def candidates():
             for attack in (None, 0.15):
                 for onset in (False, True):
                     for share in ("columns", "proportional"):
-                        for p in (1.0, 1.5, 2.0):
+                        for p in (1.5, 2.0):
                             name = (f"{beta[:3]} decay={'on' if decay else 'off'} "
                                     f"attack={'on' if attack else 'off'} "
                                     f"onset={'on' if onset else 'off'} {share[:4]} p={p:g}")
-                            out[name] = {**PLAIN, "beta": beta, "decay_after": decay,
+                            out[name] = {**PLAIN.as_dict(), "beta": beta, "decay_after": decay,
                                          "attack_guard": attack, "onset_templates": onset,
                                          "onset_shape": "harmonic" if onset else "flat",
                                          "onset_after": 0.07 if onset else 0.1,
@@ -201,10 +233,9 @@ def candidates():
 
 def ablations():
     """The defaults with one refinement removed (or changed) at a time."""
-    from nmfedu import separation
+    from nmfedu.separation import DEFAULTS
 
-    base = separation.default_settings() if hasattr(separation, "default_settings") else \
-        dict(separation.SEPARATION_DEFAULTS)
+    base = DEFAULTS.as_dict()
     changes = {
         "defaults": {},
         "no decay constraint": dict(decay_after=None),
@@ -287,7 +318,9 @@ def main(argv=None):
     out(f"# separation quality (mean SDR of both hands, dB; BSS Eval v3 via mir_eval); "
         f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
         f"code {res.version}; shared 2-core machine (run times are indicative only)")
-    methods = {"defaults": {}, "plain KL": plain("kl"), "plain Frobenius": plain("frobenius"),
+    from nmfedu.separation import DEFAULTS
+
+    methods = {"defaults": DEFAULTS.as_dict(), "plain KL": plain("kl"), "plain Frobenius": plain("frobenius"),
                "oracle IRM": "oracle"}
     table = {m: res.get([(n, s) for n in names]) for m, s in methods.items()}
     out("\n## per piece\n")
@@ -310,6 +343,13 @@ def main(argv=None):
             report_targets(f"{label} ({len(r)})", *check_targets(r), out)
 
     evalnames = [n for n in names if role[n].startswith("eval")]
+    # one batch, so that the processes stay busy; the reports below read the cache
+    batch = []
+    if args.ablate:
+        batch += [(n, s) for s in ablations().values() for n in names]
+    if args.choose:
+        batch += [(n, s) for s in candidates().values() for n in evalnames]
+    res.get(batch)
     if args.ablate and evalnames:
         abl = ablations()
         out("\n## what each refinement is worth (defaults with one change; mean SDR in dB)\n")

@@ -36,7 +36,7 @@ import time
 import warnings
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "InputError"]
+__all__ = ["main", "build_parser", "config_from_args", "InputError"]
 
 EXIT_BAD_INPUT = 2
 
@@ -50,22 +50,93 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"nmfedu: error: {message} (see '{self.prog} --help')\n")
 
 
+def _off_or_float(text):
+    """``off``/``none`` → None, otherwise a float (the optional refinements)."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds or 'off', got {text!r}") from None
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _add_config_flags(parser):
+    """One flag per field of :class:`nmfedu.separation.SeparationConfig`, defaults from
+    :data:`nmfedu.separation.DEFAULTS`, grouped by pipeline step: every default is reachable."""
+    import dataclasses
+
+    from .separation import DEFAULTS
+
+    groups = {}
+    for f in dataclasses.fields(DEFAULTS):
+        meta = f.metadata
+        step = meta.get("step", "settings")
+        grp = groups.get(step) or groups.setdefault(
+            step, parser.add_argument_group(f"{step} (nmfedu.separation.SeparationConfig)"))
+        default = getattr(DEFAULTS, f.name)
+        choices = meta.get("choices")
+        shown = "off" if default is None else default
+        text = f"{meta.get('help', f.name)} (default: {shown})"
+        if isinstance(default, bool):
+            grp.add_argument(_flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
+                             default=default, help=text)
+        elif choices is not None:
+            names = ["off" if c is None else str(c) for c in choices]
+            grp.add_argument(_flag(f.name), dest=f.name, choices=names, default=str(shown),
+                             help=text)
+        elif f.name in ("attack_guard", "decay_after"):
+            grp.add_argument(_flag(f.name), dest=f.name, type=_off_or_float, default=default,
+                             metavar="SECONDS|off", help=text)
+        else:
+            grp.add_argument(_flag(f.name), dest=f.name, type=type(default), default=default,
+                             help=text)
+
+
+def config_from_args(args):
+    """The :class:`~nmfedu.separation.SeparationConfig` the parsed flags describe.
+
+    A bad value is an :class:`InputError` that names the flag.
+    """
+    import dataclasses
+
+    from .separation import DEFAULTS
+
+    values = {}
+    for f in dataclasses.fields(DEFAULTS):
+        v = getattr(args, f.name)
+        if f.metadata.get("choices") is not None and v == "off":
+            v = None
+        values[f.name] = v
+    try:
+        return DEFAULTS.replace(**values)
+    except ValueError as err:
+        msg = str(err)
+        for name in values:
+            if msg.startswith(name + " "):
+                msg = _flag(name) + msg[len(name):]
+                break
+        raise InputError(msg) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nmfedu`` (sub-command ``separate``)."""
-    from .constraints import DEFAULTS as C
-    from .separation import SEPARATION_DEFAULTS as S
-
     parser = _Parser(prog="python -m nmfedu",
                      description="nmfedu command line: score-informed NMF source separation.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sep = sub.add_parser(
         "separate", help="split a recording into one WAV per score group (e.g. left/right hand)",
         description="Score-informed NMF separation (Ewert & Müller 2012): writes DIR/<group>.wav "
-                    "for every group label of the score and DIR/report.json.")
+                    "for every group label of the score and DIR/report.json. Every setting of "
+                    "nmfedu.separate has a flag below; the defaults are nmfedu's.")
     sep.add_argument("mix", metavar="MIX", help="the recording (WAV, FLAC, OGG; stereo is mixed down)")
     sep.add_argument("score", metavar="SCORE",
                      help="note table synchronised with MIX: FMP CSV "
-                          "(Start;Duration;Pitch;Velocity;Instrument, seconds) or MIDI (.mid)")
+                          "(Start;Duration;Pitch;Velocity;Instrument, seconds; Velocity optional) "
+                          "or MIDI (.mid)")
     sep.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
     sep.add_argument("--by", default="Instrument", metavar="COLUMN",
                      help="score column with the group labels (default: Instrument)")
@@ -73,27 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     sep.add_argument("--sr", type=float, default=None, metavar="HZ",
                      help="expected sample rate of MIX; a different rate is an error unless --resample")
     sep.add_argument("--resample", action="store_true", help="resample MIX to --sr instead of failing")
-    sep.add_argument("--n-iter", type=int, default=S["n_iter"], help=f"NMF iterations (default {S['n_iter']})")
-    sep.add_argument("--beta", choices=["frobenius", "kl"], default=S["beta"], help="NMF loss")
-    sep.add_argument("--mask-exponent", type=float, default=S["mask_exponent"],
-                     help=f"soft-mask exponent (default {S['mask_exponent']})")
-    sep.add_argument("--compression", choices=["none", "log"], default="none",
-                     help="factorise |X| (none, default) or log(1 + |X|)")
-    sep.add_argument("--share", choices=["columns", "proportional"], default=S["share"],
-                     help="ownership of pitches played by several groups")
-    sep.add_argument("--n-harmonics", type=int, default=C["n_harmonics"])
-    sep.add_argument("--tolerance", type=float, default=C["tolerance"],
-                     help="half-width of the harmonic bands in semitones")
-    sep.add_argument("--onset-tol", type=float, default=C["onset_tol"], help="seconds before an onset")
-    sep.add_argument("--offset-tol", type=float, default=C["offset_tol"], help="seconds after an offset")
-    sep.add_argument("--min-width", type=float, default=C["min_width"],
-                     help="minimum half-width of the harmonic bands in bins")
-    sep.add_argument("--onset-templates", choices=["off", "flat", "harmonic"],
-                     default=S["onset_shape"] if S["onset_templates"] else "off",
-                     help="onset templates per pitch: off, flat (broadband) or harmonic "
-                          f"(default {S['onset_shape'] if S['onset_templates'] else 'off'}, "
-                          "as nmfedu.separate)")
-    sep.add_argument("--seed", type=int, default=0)
+    _add_config_flags(sep)
     return parser
 
 
@@ -151,17 +202,8 @@ def _atomic_temp(directory, final_name):
     return tmp
 
 
-def _separate_command(args):
-    import numpy as np
-    import soundfile as sf
-
-    from . import __version__
-    from . import score as score_mod
-    from .separation import separate
-
-    t0 = time.perf_counter()
-    if args.n_iter < 1:
-        raise InputError(f"--n-iter must be a positive integer, got {args.n_iter}")
+def _read_mix(args):
+    """MIX as mono float64 and its rate (resampled to --sr if asked)."""
     x, sr, channels = _read_audio(args.mix)
     if args.sr is not None:
         if args.sr <= 0:
@@ -175,7 +217,11 @@ def _separate_command(args):
             _note("note", f"MIX resampled from {sr:g} Hz to {args.sr:g} Hz")
             x = librosa.resample(x, orig_sr=sr, target_sr=args.sr)
             sr = float(args.sr)
-    duration = x.size / sr
+    return x, sr, channels
+
+
+def _read_score(args):
+    from . import score as score_mod
 
     score_path = Path(args.score)
     if not score_path.exists():
@@ -189,9 +235,12 @@ def _separate_command(args):
                          f"{list(notes.columns)}")
     if len(notes) == 0:
         raise InputError(f"SCORE: {score_path} contains no notes")
-    groups = list(dict.fromkeys(notes[args.by].astype(str)))
-    names = _file_names(groups)
+    return notes, score_path
 
+
+def _output_plan(args, groups):
+    """File names per group; refuses to overwrite before anything is computed."""
+    names = _file_names(groups)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out must be a directory, but {out} is a file")
@@ -199,52 +248,19 @@ def _separate_command(args):
     existing = [str(p) for p in targets if p.exists()]
     if existing and not args.force:
         raise InputError(f"refusing to overwrite {', '.join(existing)} (pass --force)")
+    return out, names
 
-    params = dict(n_iter=args.n_iter, beta=args.beta, mask_exponent=args.mask_exponent,
-                  compression=None if args.compression == "none" else args.compression,
-                  share=args.share, n_harmonics=args.n_harmonics, tolerance=args.tolerance,
-                  min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
-                  onset_templates=args.onset_templates != "off",
-                  onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
-                  seed=args.seed)
-    t_sep = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        details = separate(x, sr, notes, by=args.by, return_details=True, **params)
-    for w in caught:
-        if issubclass(w.category, (UserWarning, RuntimeWarning)):
-            _note("warning", str(w.message).splitlines()[0])
-    t_sep = time.perf_counter() - t_sep
 
+def _write_atomically(out, files):
+    """``files``: final name -> writer(path). All are written to temp files first, then
+    renamed into place; on any failure none is left behind."""
     out.mkdir(parents=True, exist_ok=True)
     temps = {}
     try:
-        for g, name in names.items():
+        for name, writer in files.items():
             tmp = _atomic_temp(out, name)
             temps[out / name] = tmp
-            sf.write(tmp, np.asarray(details.signals[g], dtype=np.float32), int(round(sr)),
-                     format="WAV", subtype="FLOAT")
-        loss = details.final_loss
-        report = {
-            "command": "separate",
-            "nmfedu_version": __version__,
-            "mix": str(Path(args.mix).resolve()),
-            "score": str(score_path.resolve()),
-            "sample_rate": sr,
-            "channels_in": channels,
-            "n_notes": int(len(notes)),
-            "groups": {g: n for g, n in names.items()},
-            "parameters": {k: v for k, v in details.params.items()},
-            "final_loss": loss if np.isfinite(loss) else None,
-            "n_iter": details.n_iter,
-            "durations": {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
-                          "total_s": round(time.perf_counter() - t0, 3)},
-        }
-        tmp = _atomic_temp(out, "report.json")
-        temps[out / "report.json"] = tmp
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=_json_default)
-            fh.write("\n")
+            writer(tmp)
         for final, tmp in temps.items():
             os.replace(tmp, final)
         temps = {}
@@ -254,6 +270,55 @@ def _separate_command(args):
                 os.remove(tmp)
             except OSError:
                 pass
+
+
+def _separate_command(args):
+    import numpy as np
+    import soundfile as sf
+
+    from . import __version__
+    from .separation import separate
+
+    t0 = time.perf_counter()
+    config = config_from_args(args)
+    x, sr, channels = _read_mix(args)
+    notes, score_path = _read_score(args)
+    out, names = _output_plan(args, list(dict.fromkeys(notes[args.by].astype(str))))
+
+    t_sep = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        details = separate(x, sr, notes, by=args.by, config=config,
+                           return_details="summary")
+    for w in caught:
+        if issubclass(w.category, (UserWarning, RuntimeWarning)):
+            _note("warning", str(w.message).splitlines()[0])
+    t_sep = time.perf_counter() - t_sep
+
+    duration = x.size / sr
+    loss = details.final_loss
+    report = {
+        "command": "separate", "nmfedu_version": __version__,
+        "mix": str(Path(args.mix).resolve()), "score": str(score_path.resolve()),
+        "sample_rate": sr, "channels_in": channels, "n_notes": int(len(notes)),
+        "groups": dict(names), "parameters": dict(details.params),
+        "final_loss": loss if np.isfinite(loss) else None, "n_iter": details.n_iter,
+        "durations": {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
+                      "total_s": round(time.perf_counter() - t0, 3)},
+    }
+
+    def wav(signal):
+        return lambda path: sf.write(path, np.asarray(signal, dtype=np.float32), int(round(sr)),
+                                     format="WAV", subtype="FLOAT")
+
+    def write_report(path):
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, default=_json_default)
+            fh.write("\n")
+
+    files = {name: wav(details.signals[g]) for g, name in names.items()}
+    files["report.json"] = write_report
+    _write_atomically(out, files)
     print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
           f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
     return 0
@@ -279,7 +344,7 @@ def main(argv=None) -> int:
         return EXIT_BAD_INPUT
     try:
         return _separate_command(args)
-    except (InputError, ValueError, FileNotFoundError) as err:
+    except (InputError, ValueError, FileNotFoundError, MemoryError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         _note("error", message)
         return EXIT_BAD_INPUT
