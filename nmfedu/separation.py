@@ -390,19 +390,27 @@ def iter_masks(models, exponent: float = DEFAULTS.mask_exponent, eps: float = 0.
     names = list(models)
 
     def get(g):
-        a = models[g]() if callable(models[g]) else models[g]
-        a = np.asarray(a)
+        """The model of g, and whether it is a fresh array that may be overwritten."""
+        fresh = callable(models[g])
+        a = np.asarray(models[g]() if fresh else models[g])
         if a.dtype.kind not in "fiu":
             raise ValueError(f"models must be real-valued spectrograms, got dtype {a.dtype}")
         a = a.astype(np.result_type(np.float32, a.dtype), copy=False)
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             raise ValueError("models must be finite and nonnegative")
-        return a
+        return a, fresh
+
+    def ratio(g):
+        """(V_g / peak) ** p, in place when the model is a fresh array."""
+        a, fresh = get(g)
+        out = np.divide(a, peak, out=a if fresh and a.dtype == peak.dtype else None,
+                        dtype=peak.dtype)
+        return np.power(out, exponent, out=out)
 
     peak = total = None
     shapes = {}
     for g in names:
-        a = get(g)
+        a, _ = get(g)
         shapes[g] = a.shape
         if len(set(shapes.values())) != 1:
             raise ValueError(f"models must all have the same shape, got {shapes}")
@@ -414,14 +422,11 @@ def iter_masks(models, exponent: float = DEFAULTS.mask_exponent, eps: float = 0.
     peak[~active] = 1.0
     denom = np.zeros_like(peak)
     for g in names:
-        a = np.divide(get(g), peak, dtype=peak.dtype)
-        np.power(a, exponent, out=a)
-        denom += a
+        denom += ratio(g)
     denom[~active | (denom == 0)] = 1.0
     even = peak.dtype.type(1.0 / len(names))
     for g in names:
-        M = np.divide(get(g), peak, dtype=peak.dtype)
-        np.power(M, exponent, out=M)
+        M = ratio(g)
         np.divide(M, denom, out=M)
         M[~active] = even
         yield g, M
@@ -514,7 +519,7 @@ def to_mono(x, name: str = "x"):
         raise ValueError(f"{name} is empty: expected audio samples")
     if not np.issubdtype(x.dtype, np.number):
         raise ValueError(f"{name} must be numeric audio samples, got dtype {x.dtype}")
-    x = x.astype(np.float64)
+    x = x.astype(np.float64, copy=False)        # no copy of a long float64 recording
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or inf")
     return x
