@@ -5,10 +5,11 @@ score shifted in time together) until it lasts 1, 2, 5 or 10 minutes. Every meas
 runs in a fresh Python process (``--child``), which imports nmfedu, warms up on one second,
 and then separates the whole recording with the defaults; it reports
 
-* the peak resident set size of the process (``ru_maxrss``) and the resident size before the
-  separation (the interpreter and its libraries), and
-* the tracemalloc peak of the separation alone (numpy reports its buffers to tracemalloc),
-* the wall time of the separation.
+* the peak resident set size of the process (``ru_maxrss``) during a first, timed separation,
+  and the resident size before it (the interpreter, its libraries and the recording),
+* the wall time of that separation, and
+* the tracemalloc peak of a second, identical separation (numpy reports its buffers to
+  tracemalloc; tracing slows Python code, so it is not timed).
 
 ``--reference DIR`` also measures another checkout of nmfedu in the same run (e.g. the
 code before issue 13, ``git archive 5a76b8a nmfedu | tar -x -C DIR``), so the ratio is
@@ -71,13 +72,14 @@ def child(minutes):
         warnings.simplefilter("ignore")
         separation.separate(x[:int(sr)], sr, notes[notes["Start"] < 0.5])   # warm-up imports
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        tracemalloc.start()
         t0 = time.perf_counter()
-        separation.separate(x, sr, notes)
+        separation.separate(x, sr, notes)                 # timed without tracemalloc
         dt = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        tracemalloc.start()
+        separation.separate(x, sr, notes)                 # traced (tracemalloc slows Python)
         _, traced = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(dict(minutes=minutes, rss_mb=rss, rss_before_mb=rss0,
                           traced_mb=traced / 1e6, seconds=dt, notes=len(notes))))
 

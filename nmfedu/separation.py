@@ -712,8 +712,9 @@ def prepare_score(notes, duration: float, by: str | None = "Instrument"):
         notes["Velocity"] = 0.0
     if len(notes) == 0:
         raise ValueError("notes is empty: expected at least one note")
-    groups = _groups_in_order(validate(notes, group=by)[by])
-    clipped = validate(notes, duration=duration, group=by)
+    clipped = validate(notes, duration=duration, group=by)       # the one check of the table
+    order = np.lexsort((notes["Pitch"].to_numpy(float), notes["Start"].to_numpy(float)))
+    groups = _groups_in_order(notes[by].to_numpy()[order])     # also groups past the end
     if len(clipped) == 0:
         raise ValueError(f"notes: no note starts before the end of the audio ({duration:.3f} s); "
                          f"expected a score synchronised with x")
@@ -852,20 +853,40 @@ def ownership(H, model: ScoreModel, notes, sr: float, by: str,
     return parts
 
 
-def _signals(X, W, H_parts, exponent, length, config):
-    """Masks and inverse STFTs, one group's model and masked spectrogram at a time (steps 5
-    and 6): the models ``W H_g`` are recomputed in each pass of :func:`iter_masks` instead
-    of being held, which costs two products per group (about two NMF iterations)."""
+def _signals(holder, x, W, H_parts, exponent, config):
+    """Masks and inverse STFTs with as little held at once as possible (steps 5 and 6).
+
+    ``holder`` is a one-element list with the mixture's STFT, so that it can be freed once the
+    last masked spectrogram that needs it is built. The models ``W H_g`` are recomputed in
+    each pass of :func:`iter_masks` instead of being held (two more products per group, about
+    two NMF iterations). The masks sum to one and the inverse STFT is linear and inverts
+    :func:`nmfedu.spectrogram.stft`, so the last group's signal is the mixture minus the others
+    (``istft(M_G X) = istft(X) - Σ_{g<G} istft(M_g X)``): it needs neither a mask nor an
+    inverse STFT, and the separated signals add up to ``x`` exactly.
+    """
     W = np.asarray(W)
+    names = list(H_parts)
     models = {g: (lambda Hg=Hg: W @ Hg) for g, Hg in H_parts.items()}
+    masks_left = iter_masks(models, exponent=exponent)
+    X = holder.pop()
     out = {}
-    for g, M in iter_masks(models, exponent=exponent):
+    for k, g in enumerate(names[:-1]):
+        _, M = next(masks_left)
+        last = k == len(names) - 2
+        if last:
+            masks_left.close()                   # frees the peak and denominator arrays
         Xg = M * X                               # this group's masked spectrogram only
         del M
-        out[g] = istft(Xg, length=length, n_fft=config.n_fft,
+        if last:
+            del X
+        out[g] = istft(Xg, length=x.size, n_fft=config.n_fft,
                        hop_length=config.hop_length).astype(np.float64)
         del Xg
-    return out
+    rest = x.copy()
+    for g in out:
+        rest -= out[g]
+    out[names[-1]] = rest
+    return {g: out[g] for g in names}
 
 
 #: Bytes per bin of V (float32) that separate() holds at its peak, measured by
@@ -1013,8 +1034,9 @@ def separate(x, sr, notes, by: str | None = "Instrument", config: SeparationConf
                    resynthesize(apply_masks(X, mask_dict), length=x.size, n_fft=cfg.n_fft,
                                 hop_length=cfg.hop_length).items()}
     else:
-        del V
-        signals = _signals(X, fact.W, H_parts, cfg.mask_exponent, x.size, cfg)
+        holder = [X]
+        del V, X                                 # _signals frees the STFT when done with it
+        signals = _signals(holder, x, fact.W, H_parts, cfg.mask_exponent, cfg)
     # a group whose notes all lie past the end of the audio still gets its (silent) signal
     signals = {g: signals.get(g, np.zeros(x.size)) for g in groups}
     if not return_details:
