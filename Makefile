@@ -8,6 +8,7 @@
 #   make data           rebuild data/ from the music21 corpus and the FluidR3_GM soundfont
 #   make performed      render performed versions of the bundled pieces into build/performed (TimGM6mb)
 #   make bench          run the benchmarks in benchmarks/ (prints ratios; not part of make test)
+#   make evalset        render the separation evaluation set into build/evalset (3 Debian soundfonts)
 
 PYTHON ?= python3.11
 VENV   ?= .venv
@@ -26,7 +27,7 @@ test test-unit test-notebooks test-browser test-browser-selftest test-slides not
 test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export OMP_NUM_THREADS = 1
 test test-unit test-notebooks test-browser test-browser-selftest test-slides notebooks html slides: export MKL_NUM_THREADS = 1
 
-.PHONY: performed test-binder-env setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools bench lock clean check-python
+.PHONY: performed test-binder-env setup lab test test-unit test-notebooks test-browser test-browser-selftest test-slides chromium notebooks html slides data render-tools evalset bench lock clean check-python
 
 PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 # The oldest Python nmfedu supports: the same bound as pyproject.toml's requires-python (checked by
@@ -135,6 +136,15 @@ render-tools:
 data: setup render-tools
 	$(PY) scripts/make_data.py
 
+# The evaluation set of the separation protocol (issue 13): rendered, not committed.
+EVALSET_PACKAGES = fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
+evalset: setup
+	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 \
+	  && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 && test -f /usr/share/sounds/sf3/MuseScore_General.sf3 || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(EVALSET_PACKAGES) >/dev/null) ; \
+	  else echo "make evalset needs Debian's $(EVALSET_PACKAGES): run 'sudo apt-get install $(EVALSET_PACKAGES)'"; exit 1; fi; }
+	@test -f build/evalset/catalog.json || $(PY) scripts/make_eval_set.py --out build/evalset
+
 # Performed renditions of the bundled pieces (issue 14) into build/performed/, with Debian's
 # TimGM6mb soundfont, which data/ does not use; benchmarks/bench_sync.py measures on them.
 performed: setup
@@ -144,7 +154,7 @@ performed: setup
 	$(PY) scripts/make_performed.py --tile 60 300 600
 
 # bench_applications.py renders a groove with a second GM kit (TimGM6mb) that data/ does not use.
-bench: setup
+bench: setup evalset
 	@command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 || { \
 	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth fluid-soundfont-gm timgm6mb-soundfont >/dev/null) ; \
 	  else echo "bench_applications.py needs fluidsynth, fluid-soundfont-gm and timgm6mb-soundfont: run 'sudo apt-get install fluidsynth fluid-soundfont-gm timgm6mb-soundfont' (it skips the unseen-kit case otherwise)"; fi; }

@@ -138,12 +138,12 @@ def separation_quality(n_epochs=100, seed=0):
     refs = {g: np.asarray(s) for g, s in piece.stems.items()}
     rows = {}
     t0 = time.perf_counter()
-    est = separation.separate(piece.x, piece.sr, piece.notes, n_iter=n_epochs, seed=seed)
+    est = separation.separate(piece.x, piece.sr, piece.notes, n_iter=n_epochs)
     rows[f"NMF (multiplicative), {n_epochs} it."] = (est, time.perf_counter() - t0)
     for rule in nae.RULES:
         t0 = time.perf_counter()
-        est = nae.separate(piece.x, piece.sr, piece.notes, rule=rule, n_epochs=n_epochs,
-                           seed=seed)
+        est = separation.separate(piece.x, piece.sr, piece.notes, factorization="nae",
+                                  nae_rule=rule, n_iter=n_epochs)
         rows[f"NAE ({rule}), {n_epochs} epochs"] = (est, time.perf_counter() - t0)
     oracle = evaluation.oracle_ratio_mask(refs, piece.x)
     oracle = oracle[0] if isinstance(oracle, tuple) else oracle

@@ -46,7 +46,7 @@ import time
 import warnings
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "InputError"]
+__all__ = ["main", "build_parser", "config_from_args", "InputError"]
 
 EXIT_BAD_INPUT = 2
 
@@ -63,13 +63,83 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"nmfedu: error: {message} (see '{self.prog} --help')\n")
 
 
+def _off_or_float(text):
+    """``off``/``none`` → None, otherwise a float (the optional refinements)."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds or 'off', got {text!r}") from None
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _add_config_flags(parser):
+    """One flag per field of :class:`nmfedu.separation.SeparationConfig`, defaults from
+    :data:`nmfedu.separation.DEFAULTS`, grouped by pipeline step: every default is reachable."""
+    import dataclasses
+
+    from .separation import DEFAULTS
+
+    groups = {}
+    for f in dataclasses.fields(DEFAULTS):
+        meta = f.metadata
+        step = meta.get("step", "settings")
+        grp = groups.get(step) or groups.setdefault(
+            step, parser.add_argument_group(f"{step} (nmfedu.separation.SeparationConfig)"))
+        default = getattr(DEFAULTS, f.name)
+        choices = meta.get("choices")
+        shown = "off" if default is None else default
+        text = f"{meta.get('help', f.name)} (default: {shown})"
+        if isinstance(default, bool):
+            grp.add_argument(_flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
+                             default=default, help=text)
+        elif choices is not None:
+            names = ["off" if c is None else str(c) for c in choices]
+            grp.add_argument(_flag(f.name), dest=f.name, choices=names, default=str(shown),
+                             help=text)
+        elif f.name in ("attack_guard", "decay_after"):
+            grp.add_argument(_flag(f.name), dest=f.name, type=_off_or_float, default=default,
+                             metavar="SECONDS|off", help=text)
+        else:
+            grp.add_argument(_flag(f.name), dest=f.name, type=type(default), default=default,
+                             help=text)
+
+
+def config_from_args(args):
+    """The :class:`~nmfedu.separation.SeparationConfig` the parsed flags describe.
+
+    A bad value is an :class:`InputError` that names the flag.
+    """
+    import dataclasses
+
+    from .separation import DEFAULTS
+
+    values = {}
+    for f in dataclasses.fields(DEFAULTS):
+        v = getattr(args, f.name)
+        if f.metadata.get("choices") is not None and v == "off":
+            v = None
+        values[f.name] = v
+    try:
+        return DEFAULTS.replace(**values)
+    except ValueError as err:
+        msg = str(err)
+        for name in values:
+            if msg.startswith(name + " "):
+                msg = _flag(name) + msg[len(name):]
+                break
+        raise InputError(msg) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m nmfedu`` (sub-command ``separate``).
 
     Notebooks: 04 (the command-line run).
     """
-    from .constraints import DEFAULTS as C
-    from .separation import SEPARATION_DEFAULTS as S
 
     parser = _Parser(prog="python -m nmfedu",
                      description="nmfedu command line: score-informed NMF source separation.")
@@ -77,11 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     sep = sub.add_parser(
         "separate", help="split a recording into one WAV per score group (e.g. left/right hand)",
         description="Score-informed NMF separation (Ewert & Müller 2012): writes DIR/<group>.wav "
-                    "for every group label of the score and DIR/report.json.")
+                    "for every group label of the score and DIR/report.json. Every setting of "
+                    "nmfedu.separate has a flag below; the defaults are nmfedu's.")
     sep.add_argument("mix", metavar="MIX", help="the recording (WAV, FLAC, OGG; stereo is mixed down)")
     sep.add_argument("score", metavar="SCORE",
                      help="note table synchronised with MIX: FMP CSV "
-                          "(Start;Duration;Pitch;Velocity;Instrument, seconds) or MIDI (.mid)")
+                          "(Start;Duration;Pitch;Velocity;Instrument, seconds; Velocity optional) "
+                          "or MIDI (.mid)")
     sep.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
     sep.add_argument("--by", default="Instrument", metavar="COLUMN",
                      help="score column with the group labels (default: Instrument)")
@@ -89,27 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     sep.add_argument("--sr", type=float, default=None, metavar="HZ",
                      help="expected sample rate of MIX; a different rate is an error unless --resample")
     sep.add_argument("--resample", action="store_true", help="resample MIX to --sr instead of failing")
-    sep.add_argument("--n-iter", type=int, default=S["n_iter"], help=f"NMF iterations (default {S['n_iter']})")
-    sep.add_argument("--beta", choices=["frobenius", "kl"], default=S["beta"], help="NMF loss")
-    sep.add_argument("--mask-exponent", type=float, default=S["mask_exponent"],
-                     help=f"soft-mask exponent (default {S['mask_exponent']})")
-    sep.add_argument("--compression", choices=["none", "log"], default="none",
-                     help="factorise |X| (none, default) or log(1 + |X|)")
-    sep.add_argument("--share", choices=["columns", "proportional"], default=S["share"],
-                     help="ownership of pitches played by several groups")
-    sep.add_argument("--n-harmonics", type=int, default=C["n_harmonics"])
-    sep.add_argument("--tolerance", type=float, default=C["tolerance"],
-                     help="half-width of the harmonic bands in semitones")
-    sep.add_argument("--onset-tol", type=float, default=C["onset_tol"], help="seconds before an onset")
-    sep.add_argument("--offset-tol", type=float, default=C["offset_tol"], help="seconds after an offset")
-    sep.add_argument("--min-width", type=float, default=C["min_width"],
-                     help="minimum half-width of the harmonic bands in bins")
-    sep.add_argument("--onset-templates", choices=["off", "flat", "harmonic"],
-                     default=S["onset_shape"] if S["onset_templates"] else "off",
-                     help="onset templates per pitch: off, flat (broadband) or harmonic "
-                          f"(default {S['onset_shape'] if S['onset_templates'] else 'off'}, "
-                          "as nmfedu.separate)")
-    sep.add_argument("--seed", type=int, default=0)
+    _add_config_flags(sep)
     _add_align_option(sep)
     _add_drums_parser(sub)
     _add_align_parser(sub)
@@ -362,25 +414,15 @@ def _plan_output(args, names):
     return out
 
 
-def _separation_params(args):
-    """The keyword arguments of :func:`nmfedu.separation.separate` given by the options."""
-    return dict(n_iter=args.n_iter, beta=args.beta, mask_exponent=args.mask_exponent,
-                compression=None if args.compression == "none" else args.compression,
-                share=args.share, n_harmonics=args.n_harmonics, tolerance=args.tolerance,
-                min_width=args.min_width, onset_tol=args.onset_tol, offset_tol=args.offset_tol,
-                onset_templates=args.onset_templates != "off",
-                onset_shape="flat" if args.onset_templates == "off" else args.onset_templates,
-                seed=args.seed, align=args.align)
-
-
-def _run_separation(x, sr, notes, args):
+def _run_separation(x, sr, notes, args, config):
     """Step 4: the separation, its warnings reported one line each -> (details, seconds)."""
     from .separation import separate
 
     t_sep = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        details = separate(x, sr, notes, by=args.by, return_details=True, **_separation_params(args))
+        details = separate(x, sr, notes, by=args.by, config=config, return_details="summary",
+                           align=args.align)
     for w in caught:
         if issubclass(w.category, (UserWarning, RuntimeWarning)):
             _note("warning", str(w.message).splitlines()[0])
@@ -440,13 +482,12 @@ def _separate_command(args):
     import soundfile as sf
 
     t0 = time.perf_counter()
-    if args.n_iter < 1:
-        raise InputError(f"--n-iter must be a positive integer, got {args.n_iter}")
+    config = config_from_args(args)          # bad settings fail before any audio is read
     x, sr, channels = _load_mix(args)
     duration = x.size / sr
     notes, score_path, names = _load_score(args)
     out = _plan_output(args, names)
-    details, t_sep = _run_separation(x, sr, notes, args)
+    details, t_sep = _run_separation(x, sr, notes, args, config)
 
     def wav_writer(signal):
         return lambda tmp: sf.write(tmp, np.asarray(signal, dtype=np.float32), int(round(sr)),
@@ -545,7 +586,7 @@ def main(argv=None) -> int:
         if args.command == "align":
             return _align_command(args)
         return _separate_command(args)
-    except (InputError, ValueError, FileNotFoundError) as err:
+    except (InputError, ValueError, FileNotFoundError, MemoryError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         _note("error", message)
         return EXIT_BAD_INPUT

@@ -156,14 +156,21 @@ def _eps_for(dtype, eps):
     return check_number(eps, "eps")
 
 
+_DOT_BLOCK = 1 << 18
+
+
 def _dot(a, b):
-    """Sum of the entrywise product, accumulated in float64."""
+    """Sum of the entrywise product, accumulated in float64 (float32 input in blocks of
+    2**18 entries, so that no float64 copy of a K × N matrix is made)."""
     a = a.ravel()
     b = b.ravel()
-    if a.dtype != np.float64:
-        a = a.astype(np.float64)
-        b = b.astype(np.float64)
-    return float(np.dot(a, b))
+    if a.dtype == np.float64 and b.dtype == np.float64:
+        return float(np.dot(a, b))
+    total = 0.0
+    for i in range(0, a.size, _DOT_BLOCK):
+        total += float(np.dot(a[i:i + _DOT_BLOCK].astype(np.float64),
+                              b[i:i + _DOT_BLOCK].astype(np.float64)))
+    return total
 
 
 def _norm(a):
@@ -461,7 +468,7 @@ def _mu_step(X, spare, num, den, prod, eps, n_inner, delta, start_buf, need_chan
     return X, spare, _norm(den)
 
 
-def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta):
+def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta, project_H=None):
     K, N = V.shape
     R = W.shape[1]
     dt = V.dtype
@@ -503,6 +510,8 @@ def _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, eps, inner_H, inner_W, delta)
             if it > 1 and not fix_W:
                 np.matmul(W.T, V, out=WtV)          # W^T V   (WtW is current)
             H, Hspare, dH = _mu_step(H, Hspare, WtV, den_H, prod_H, eps, inner_H, delta, Hstart, track)
+            if project_H is not None:
+                project_H(H)
         if not fix_W:
             if not fix_H:
                 np.matmul(V, H.T, out=VHt)          # V H^T
@@ -589,7 +598,7 @@ class _KLBuffers:
         return max(s - self.sumV + sWH + self.eps * K * N, 0.0)
 
 
-def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
+def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps, project_H=None):
     dt = V.dtype
     track = stopper.track
     buf = _KLBuffers(V, W_in, H_in, eps, track)
@@ -614,6 +623,8 @@ def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
                 if track:
                     np.subtract(H, Hprev, out=G)
                     dH = _norm(G)
+                if project_H is not None:
+                    project_H(H)
                 if not fix_W:
                     compute_Q()
             if not fix_W:
@@ -647,7 +658,8 @@ def _nmf_kl(V, W_in, H_in, stopper, fix_W, fix_H, eps):
 # --------------------------------------------------------------------------- #
 def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=False,
         fix_H=False, seed=None, dtype=None, callback=None, *, relative_tol=False,
-        method="mu", inner=None, inner_delta=0.1, accel=0.5, loss_every=None, eps=None):
+        method="mu", inner=None, inner_delta=0.1, accel=0.5, loss_every=None, eps=None,
+        project_H=None):
     r"""NMF V ≈ WH by the Lee–Seung multiplicative updates of the seed lecture.
 
     Each iteration ℓ applies, in this order (the seeds' algorithm box),
@@ -730,6 +742,15 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
         below at ``eps``. KL: the model is WH + eps (a fixed background
         component), so V ⊘ (WH + eps) stays finite; the KL loss reported is
         D(V | WH + eps), which the updates never increase.
+    project_H : callable or None
+        A projection onto a constraint set, ``project_H(H)``, called right
+        after every update of H (after the inner updates of the accelerated
+        method), before W is updated; it must change H **in place** and keep
+        it nonnegative (e.g. :func:`nmfedu.constraints.project_decay`, the
+        decay constraint of :func:`nmfedu.separation.separate`). The W update,
+        the loss and the stop rule's change of W see the projected H (the
+        change of H is measured before the projection). With a projection the
+        loss is no longer guaranteed to fall at every iteration.
 
     Returns
     -------
@@ -762,6 +783,8 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     if method == "accelerated" and b != "frobenius":
         raise ValueError("method='accelerated' needs beta='frobenius' (KL has no cheap inner update)")
     check_callback(callback)
+    if project_H is not None and not callable(project_H):
+        raise ValueError(f"project_H must be callable or None, got {type(project_H).__name__}")
     if not isinstance(inner_delta, (int, float)) or not 0 <= inner_delta < 1:
         raise ValueError(f"inner_delta must be a number in [0, 1), got {inner_delta!r}")
     V, R, W, H, dt = _prepare(V, R, W0, H0, seed, dtype)
@@ -782,9 +805,10 @@ def nmf(V, R, W0=None, H0=None, n_iter=200, tol=1e-4, beta="frobenius", fix_W=Fa
     stopper = _Stopper(n_iter, tol, bool(relative_tol), loss_every, callback, K, R, N)
     t0 = time.perf_counter()
     if b == "frobenius":
-        W, H, initial = _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, e, inner_H, inner_W, float(inner_delta))
+        W, H, initial = _nmf_frobenius(V, W, H, stopper, fix_W, fix_H, e, inner_H, inner_W,
+                                       float(inner_delta), project_H)
     else:
-        W, H, initial = _nmf_kl(V, W, H, stopper, fix_W, fix_H, e)
+        W, H, initial = _nmf_kl(V, W, H, stopper, fix_W, fix_H, e, project_H)
     elapsed = time.perf_counter() - t0
     changes = stopper.changes[:stopper.done] if stopper.changes is not None else None
     return NMFResult(

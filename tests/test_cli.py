@@ -150,12 +150,30 @@ def test_interrupted_write_leaves_no_partial_files(inputs, tmp_path, monkeypatch
 
 
 def test_cli_defaults_are_the_library_defaults():
-    """The command line separates with the same defaults as nmfedu.separate (measured best)."""
-    from nmfedu.cli import build_parser
-    from nmfedu.separation import SEPARATION_DEFAULTS as S
-    args = build_parser().parse_args(["separate", "mix.wav", "score.csv", "--out", "d"])
-    assert args.n_iter == S["n_iter"] and args.mask_exponent == S["mask_exponent"]
-    assert args.share == S["share"] and args.beta == S["beta"]
-    assert (args.onset_templates != "off") == S["onset_templates"]
-    if S["onset_templates"]:
-        assert args.onset_templates == S["onset_shape"]
+    """Every field of SeparationConfig has a flag, and no flags give nmfedu.separate's DEFAULTS."""
+    import dataclasses
+
+    from nmfedu.cli import build_parser, config_from_args
+    from nmfedu.separation import DEFAULTS
+
+    parser = build_parser()
+    args = parser.parse_args(["separate", "mix.wav", "score.csv", "--out", "d"])
+    assert config_from_args(args) == DEFAULTS
+    sub = parser._subparsers._group_actions[0].choices["separate"]
+    flags = {o for a in sub._actions for o in a.option_strings}
+    for f in dataclasses.fields(DEFAULTS):
+        assert "--" + f.name.replace("_", "-") in flags, f.name
+
+
+def test_cli_flags_reach_every_setting():
+    """Flags change the configuration: booleans, 'off' for the optional refinements, choices."""
+    from nmfedu.cli import build_parser, config_from_args
+
+    args = build_parser().parse_args(
+        ["separate", "m.wav", "s.csv", "--out", "d", "--no-onset-templates", "--decay-after", "off",
+         "--attack-guard", "0.2", "--beta", "kl", "--compression", "log", "--factorization", "nae",
+         "--dtype", "float64", "--mask-exponent", "1.5"])
+    cfg = config_from_args(args)
+    assert (cfg.onset_templates, cfg.decay_after, cfg.attack_guard, cfg.beta, cfg.compression,
+            cfg.factorization, cfg.dtype, cfg.mask_exponent) == \
+        (False, None, 0.2, "kl", "log", "nae", "float64", 1.5)

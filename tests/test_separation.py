@@ -147,7 +147,9 @@ def test_separate_returns_one_signal_per_group_summing_to_mixture(toy, details):
     assert list(sig) == ["left", "right"]
     assert all(s.shape == x.shape and s.dtype == np.float64 for s in sig.values())
     np.testing.assert_allclose(sum(sig.values()), x, atol=1e-6 * np.abs(x).max())
-    np.testing.assert_allclose(sum(details.masks.values()), 1.0, atol=1e-12)
+    # float32 working precision (the default): masks sum to one up to its round-off
+    assert details.masks["left"].dtype == np.float32
+    np.testing.assert_allclose(sum(details.masks.values()), 1.0, atol=1e-6)
     assert np.all(details.W[details.W0 == 0] == 0) and np.all(details.H[details.H0 == 0] == 0)
     assert np.isfinite(details.final_loss) and details.params["n_iter"] == 50
 
@@ -264,7 +266,7 @@ def test_separate_with_and_without_attack_columns(toy, details):
         assert list(d.labels["kind"]).count("attack") == 2
         assert np.all(d.W[d.W0 == 0] == 0) and np.all(d.H[d.H0 == 0] == 0)
         np.testing.assert_allclose(sum(d.signals.values()), x, atol=1e-6 * np.abs(x).max())
-        np.testing.assert_allclose(sum(d.masks.values()), 1.0, atol=1e-12)
+        np.testing.assert_allclose(sum(d.masks.values()), 1.0, atol=1e-6)
 
 
 def test_separate_with_kl_divergence(toy, details):
@@ -281,11 +283,157 @@ def test_separate_with_kl_divergence(toy, details):
     assert (bss_eval(stems, kl.signals)["SDR"] > 10).all()
 
 
-def test_separate_accepts_a_note_table_without_velocity(toy):
-    """Velocity is optional in the note-table contract (nmfedu.score.validate)."""
+# --------------------------------------------------------------------------- the pipeline (issue 13)
+
+
+def test_pipeline_steps_compose_to_separate(toy):
+    """separate() is exactly prepare_score → spectrogram → score_model → factorize →
+    ownership → masks → resynthesize: running the steps by hand gives the same signals."""
     x, _, notes = toy
-    with_velocity = S.separate(x, SR, notes, n_iter=10)
-    without = S.separate(x, SR, notes.drop(columns="Velocity"), n_iter=10)
-    assert list(without) == list(with_velocity)
-    for g in with_velocity:
-        np.testing.assert_array_equal(without[g], with_velocity[g])
+    cfg = S.DEFAULTS.replace(n_iter=30)
+    clean, col, groups = S.prepare_score(notes, x.size / SR, "Instrument")
+    X, V = S.spectrogram(x, cfg)
+    model = S.score_model(clean, V.shape, SR, col, cfg)
+    fact = S.factorize(V, model, cfg)
+    parts = S.ownership(fact.H, model, clean, SR, col, cfg)
+    M = S.masks(S.model_spectrograms(fact.W, parts), exponent=cfg.mask_exponent)
+    by_hand = S.resynthesize(S.apply_masks(X, M), length=x.size)
+    for got in (S.separate(x, SR, notes, config=cfg), S.separate(x, SR, notes, n_iter=30),
+                S.separate(x, SR, notes, config=cfg, return_details=True).signals):
+        assert list(got) == groups == ["left", "right"]
+        for g in groups:
+            np.testing.assert_allclose(got[g], by_hand[g], rtol=0, atol=1e-6 * np.abs(x).max())
+
+
+def test_config_is_validated_and_replace_rejects_unknown_names():
+    with pytest.raises(ValueError, match="n_itr"):
+        S.DEFAULTS.replace(n_itr=5)
+    with pytest.raises(ValueError, match="beta"):
+        S.DEFAULTS.replace(beta="itakura")
+    with pytest.raises(ValueError, match="mask_exponent"):
+        S.SeparationConfig(mask_exponent=0)
+    with pytest.raises(ValueError, match="decay_after"):
+        S.SeparationConfig(decay_after=-1)
+    with pytest.raises(ValueError, match="config"):
+        S.separate(np.zeros(100), SR, pd.DataFrame(), config={"beta": "kl"})
+    assert S.DEFAULTS.replace() is S.DEFAULTS
+    assert S.PLAIN.share == "columns" and S.PLAIN.decay_after is None
+
+
+def test_note_table_without_velocity_works(toy):
+    x, _, notes = toy
+    cfg = S.DEFAULTS.replace(n_iter=20)
+    with_v = S.separate(x, SR, notes, config=cfg)
+    without = S.separate(x, SR, notes.drop(columns="Velocity"), config=cfg)
+    for g in with_v:                         # the separation does not use the velocities
+        np.testing.assert_array_equal(with_v[g], without[g])
+
+
+def test_by_none_gives_one_group_that_is_the_mixture(toy):
+    x, _, notes = toy
+    out = S.separate(x, SR, notes.drop(columns="Instrument"), by=None, n_iter=10)
+    assert list(out) == ["all"]
+    np.testing.assert_allclose(out["all"], x, atol=1e-6 * np.abs(x).max())
+
+
+def test_nmf_and_nae_through_the_same_pipeline_agree(toy):
+    """Same STFT, same score model, same ownership and masks: only the factorisation differs.
+    Both keep the score's zeros and sum to the mixture; in frames where the score lets only
+    one hand sound, their masks are identical (that hand owns every bin both models reach);
+    elsewhere they
+    separate alike (SDR > 10 dB, estimates correlate > 0.9)."""
+    from nmfedu.evaluation import bss_eval
+
+    x, stems, notes = toy
+    # the hands take turns in the second half: frames that only one hand may own
+    turns = pd.DataFrame([[3.0 + 0.8 * i, 0.3, [48, 76][i % 2], 80, ["left", "right"][i % 2]]
+                          for i in range(4)], columns=notes.columns)
+    for start, dur, p, _, g in turns.itertuples(index=False):
+        t = np.arange(int(dur * SR)) / SR
+        f0 = float(pitch_to_hz(p))
+        tone = 0.1 * sum(np.sin(2 * np.pi * h * f0 * t) / h for h in range(1, 6)) * np.exp(-t / 0.2)
+        stems = {k: np.concatenate([v, np.zeros(max(0, int((start + 0.6) * SR) - v.size))])
+                 for k, v in stems.items()}
+        n0 = int(start * SR)
+        stems[g][n0:n0 + t.size] += tone
+    x = stems["left"] + stems["right"]
+    notes = pd.concat([notes, turns], ignore_index=True)
+    same = dict(share="columns", onset_templates=False, attack_guard=None, decay_after=None,
+                n_iter=100)
+    a = S.separate(x, SR, notes, factorization="nmf", return_details=True, **same)
+    b = S.separate(x, SR, notes, factorization="nae", return_details=True, **same)
+    np.testing.assert_array_equal(a.W0, b.W0)
+    np.testing.assert_array_equal(a.H0, b.H0)
+    assert a.labels.equals(b.labels)
+    for d in (a, b):
+        assert np.all(d.W[d.W0 == 0] == 0) and np.all(d.H[d.H0 == 0] == 0)
+        np.testing.assert_allclose(sum(d.signals.values()), x, atol=1e-5 * np.abs(x).max())
+        assert (bss_eval(stems, d.signals)["SDR"] > 10).all()
+    left = (a.labels["group"] == "left").to_numpy()
+    only_one = (a.H0[left].sum(axis=0) > 0) != (a.H0[~left].sum(axis=0) > 0)
+    assert only_one.sum() > 10
+    both = (sum(a.models.values()) > 0) & (sum(b.models.values()) > 0) & only_one[None, :]
+    assert both.sum() > 1000
+    for g in a.signals:
+        np.testing.assert_allclose(a.masks[g][both], b.masks[g][both], atol=1e-6)
+        assert np.corrcoef(a.signals[g], b.signals[g])[0, 1] > 0.9
+
+
+def test_nmf_projection_hook_is_applied_after_every_H_update():
+    """nmf(project_H=...) sees H after each update and its changes persist (the decay
+    projection of separate() relies on it); compared with an independent loop."""
+    from nmfedu.factorization import nmf
+
+    rng = np.random.default_rng(1)
+    V = rng.random((12, 20))
+    W0, H0 = rng.random((12, 3)), rng.random((3, 20))
+    segments = [(0, 2, 12), (1, 0, 20)]
+
+    def project(H):
+        C.project_decay(H, segments)
+
+    calls = []
+    res = nmf(V, 3, W0=W0, H0=H0, n_iter=15, tol=0, project_H=lambda H: (calls.append(1), project(H)))
+    assert len(calls) == 15
+    W, H = W0.copy(), H0.copy()
+    for _ in range(15):                        # the reference: MU step for H, project, MU for W
+        H *= (W.T @ V) / np.maximum(W.T @ W @ H, np.finfo(float).eps)
+        project(H)
+        W *= (V @ H.T) / np.maximum(W @ (H @ H.T), np.finfo(float).eps)
+    np.testing.assert_allclose(res.H, H, rtol=1e-10)
+    np.testing.assert_allclose(res.W, W, rtol=1e-10)
+    for r, a, b in segments:
+        assert np.all(np.diff(res.H[r, a:b]) <= 0)
+    kl = nmf(V, 3, W0=W0, H0=H0, n_iter=5, tol=0, beta="kl", project_H=project)
+    for r, a, b in segments:
+        assert np.all(np.diff(kl.H[r, a:b]) <= 0)
+    with pytest.raises(ValueError, match="project_H"):
+        nmf(V, 3, project_H=3)
+
+
+def test_one_minute_separation_stays_under_a_memory_cap():
+    """tracemalloc peak of a 1-minute separation (numpy reports its buffers to tracemalloc)."""
+    import tracemalloc
+
+    x, _, notes = synth_two_hands(duration=60.0)
+    S.separate(x[:SR], SR, notes[notes["Start"] < 0.5], n_iter=2)   # imports happen before
+    tracemalloc.start()
+    try:
+        S.separate(x, SR, notes, n_iter=5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    K, N = 1025, 1 + x.size // 512
+    # V (float32) is K * N * 4 = 10.6 MB. At the peak separate() holds X (complex64, 2 V), the
+    # masks' peak and denominator (2 V) and one model (1 V), or later one masked spectrogram
+    # (2 V) and librosa's inverse STFT: 6.6 V measured. The cap is 9 V (95 MB); before issue 13
+    # the same call peaked at 355 MB (33 V).
+    assert peak < 9 * K * N * 4, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_too_long_for_the_memory_is_a_one_line_error(toy, monkeypatch):
+    x, _, notes = toy
+    monkeypatch.setattr(S, "_available_memory", lambda: 1_000_000)
+    with pytest.raises(MemoryError, match=r"needs about .* GB but only 0\.0 GB") as err:
+        S.separate(x, SR, notes)
+    assert "\n" not in str(err.value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import evaluation, nae, spectrogram
+from .. import evaluation, nae, separation, spectrogram
 
 
 def masked_entries_do_not_matter(V, W_E, W_D, M_H, seed: int = 0):
@@ -57,7 +57,9 @@ def misaligned_score(piece, shift: float = 0.3, n_epochs: int = 100):
     shifted = shifted[shifted["Start"] < duration - 0.05]
     rows = {}
     for label, notes in (("aligned score", piece.notes), (f"score shifted by {shift} s", shifted)):
-        est = nae.separate(piece.x, piece.sr, notes, n_epochs=n_epochs)
+        est = separation.separate(piece.x, piece.sr, notes, factorization="nae", n_iter=n_epochs,
+                                  share="columns", onset_templates=False, attack_guard=None,
+                                  decay_after=None)
         table = evaluation.bss_eval(piece.stems, est)
         rows[label] = table["SDR"].round(1).to_dict()
         print(f"{label:28s} SDR (dB): {rows[label]}")

@@ -97,18 +97,18 @@ iteration needs two (``Wᵀ V`` and ``V Hᵀ``); see ``benchmarks/bench_nae.py``
 
 Files (one concept each): :mod:`~nmfedu.nae.model` (forward pass, loss, gradients),
 :mod:`~nmfedu.nae.initialization` (random, from NMF, score-informed),
-:mod:`~nmfedu.nae.training` (:func:`fit`, the two rules, :class:`NAEResult`) and
-``_separate`` (:func:`separate`). Notebook 08's three-way experiment
+:mod:`~nmfedu.nae.training` (:func:`fit`, the two rules, :class:`NAEResult`).
+Separation with the NAE is a step of the one separation pipeline:
+``nmfedu.separate(..., factorization="nae")``. Notebook 08's three-way experiment
 (``compare``) is :func:`nmfedu.demos.nb08.compare`.
 
 Notebooks: 06 (the autoencoder view: :func:`fit` with the additive rule,
 :func:`encode`, :func:`decode`, :func:`gradients`), 07 (structured dropout and
-template constraints: ``M_H``, :func:`init_score_informed`, :func:`separate`, the
-multiplicative rule), 08 (loss against epochs, :func:`lipschitz_steps`).
+template constraints: ``M_H``, :func:`init_score_informed`, the multiplicative rule,
+separation through ``nmfedu.separate(..., factorization="nae")``), 08 (loss against epochs, :func:`lipschitz_steps`).
 """
 from __future__ import annotations
 
-from ._separate import NAESeparationDetails, separate
 from .initialization import init_from_nmf, init_random, init_score_informed
 from .model import decode, encode, gradients, loss, reconstruct
 from .training import RULES, NAEResult, fit, lipschitz_steps
@@ -116,7 +116,6 @@ from .training import RULES, NAEResult, fit, lipschitz_steps
 __all__ = [
     "RULES",
     "NAEResult",
-    "NAESeparationDetails",
     "fit",
     "encode",
     "decode",
@@ -127,5 +126,4 @@ __all__ = [
     "init_from_nmf",
     "init_score_informed",
     "lipschitz_steps",
-    "separate",
 ]
