@@ -686,8 +686,8 @@ def prepare_score(notes, duration: float, by: str | None = "Instrument"):
     >>> notes = pd.DataFrame({"Start": [0.0, 0.5], "Duration": [0.4, 0.4], "Pitch": [48, 72],
     ...                       "Instrument": ["left", "right"]})
     >>> clean, by, groups = prepare_score(notes, 2.0)
-    >>> by, groups, bool(clean["Velocity"].isna().all())
-    ('Instrument', ['left', 'right'], True)
+    >>> by, groups, "Velocity" in clean.columns
+    ('Instrument', ['left', 'right'], False)
     """
     import pandas as pd
 
@@ -704,9 +704,6 @@ def prepare_score(notes, duration: float, by: str | None = "Instrument"):
         raise ValueError(f"by={by!r} is not a column of notes; columns are {list(notes.columns)}")
     if "Instrument" not in notes.columns:          # the note-table contract has one
         notes["Instrument"] = notes[by]
-    no_velocity = "Velocity" not in notes.columns
-    if no_velocity:
-        notes["Velocity"] = 0.0
     if len(notes) == 0:
         raise ValueError("notes is empty: expected at least one note")
     clipped = validate(notes, duration=duration, group=by)       # the one check of the table
@@ -715,8 +712,6 @@ def prepare_score(notes, duration: float, by: str | None = "Instrument"):
     if len(clipped) == 0:
         raise ValueError(f"notes: no note starts before the end of the audio ({duration:.3f} s); "
                          f"expected a score synchronised with x")
-    if no_velocity:
-        clipped["Velocity"] = np.nan
     clipped[by] = clipped[by].astype(str)
     return clipped, by, groups
 
@@ -1025,7 +1020,12 @@ def separate(x, sr, notes, by: str | None = "Instrument", config: SeparationConf
     full = return_details is True
     from . import synchronization
 
-    notes, sync_info = synchronization.prepare_score(x, sr, notes, align=align, by=by)
+    import pandas as pd
+
+    if by is None and isinstance(notes, pd.DataFrame):   # one group: the synchronisation's label
+        notes = notes.assign(Instrument=_ONE_GROUP)
+    notes, sync_info = synchronization.prepare_score(x, sr, notes, align=align,
+                                                      by="Instrument" if by is None else by)
     notes, col, groups = prepare_score(notes, x.size / sr, by)
     if not full:
         _check_memory(x.size, sr, cfg, len(groups))
