@@ -238,19 +238,24 @@ def ablations():
     base = DEFAULTS.as_dict()
     changes = {
         "defaults": {},
-        "no decay constraint": dict(decay_after=None),
-        "no attack columns": dict(attack_guard=None),
-        "no onset templates": dict(onset_templates=False),
+        "decay constraint on (decay_after 0.05 s)": dict(decay_after=0.05),
+        "decay constraint off": dict(decay_after=None),
+        "attack columns off": dict(attack_guard=None),
+        "attack columns on (guard 0.15 s)": dict(attack_guard=0.15),
+        "harmonic onset templates on": dict(onset_templates=True, onset_shape="harmonic",
+                                            onset_after=0.07),
+        "onset templates off": dict(onset_templates=False),
         "per-group columns (share='columns')": dict(share="columns"),
         "proportional sharing": dict(share="proportional"),
-        "mask exponent 1": dict(mask_exponent=1.0),
         "mask exponent 1.5": dict(mask_exponent=1.5),
+        "mask exponent 1.75": dict(mask_exponent=1.75),
         "mask exponent 2": dict(mask_exponent=2.0),
         "Frobenius": dict(beta="frobenius"),
         "KL": dict(beta="kl"),
         "25 harmonics": dict(n_harmonics=25),
         "n_iter 50": dict(n_iter=50),
         "n_iter 200": dict(n_iter=200),
+        "float64": dict(dtype="float64"),
     }
     return {k: {**base, **v} for k, v in changes.items() if k == "defaults" or
             any(base.get(a) != b for a, b in v.items())}

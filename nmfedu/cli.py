@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sep.add_argument("mix", metavar="MIX", help="the recording (WAV, FLAC, OGG; stereo is mixed down)")
     sep.add_argument("score", metavar="SCORE",
                      help="note table synchronised with MIX: FMP CSV "
-                          "(Start;Duration;Pitch;Velocity;Instrument, seconds; Velocity optional) "
+                          "(Start;Duration;Pitch;Velocity;Instrument, seconds) "
                           "or MIDI (.mid)")
     sep.add_argument("--out", required=True, metavar="DIR", help="output directory (created if missing)")
     sep.add_argument("--by", default="Instrument", metavar="COLUMN",
