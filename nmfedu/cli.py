@@ -196,41 +196,41 @@ def _add_drums_parser(sub):
                     help="alpha-Wiener masks (stems add up to MIX) or resynthesis of the model")
 
 
-def _drums_command(args):
-    import numpy as np
-    import soundfile as sf
-
-    from . import __version__
-    from . import score as score_mod
-    from .drums import separate_drums
-
-    t0 = time.perf_counter()
+def _check_drum_options(args):
+    """Step 0 of ``drums``: the numeric options, before any file is read."""
     if args.n_iter < 1:
         raise InputError(f"--n-iter must be a positive integer, got {args.n_iter}")
     if args.T < 1:
         raise InputError(f"--T must be an integer >= 1 (template length in frames), got {args.T}")
     if not args.alpha > 0:
         raise InputError(f"--alpha must be > 0 (1 = magnitude ratio, 2 = Wiener), got {args.alpha:g}")
-    x, sr, channels = _read_audio(args.mix)
-    duration = x.size / sr
+
+
+def _read_score_file(args):
+    """The note table of SCORE (CSV or MIDI) -> (notes, path); a bad file is one line."""
+    from . import score as score_mod
+
     score_path = Path(args.score)
     if not score_path.exists():
         raise FileNotFoundError(f"SCORE: no such score file: {score_path}")
     try:
-        notes = score_mod.read(score_path)
+        return score_mod.read(score_path), score_path
     except (ValueError, OSError) as err:
         raise InputError(f"SCORE: {str(err).splitlines()[0]}") from None
+
+
+def _load_drum_score(args):
+    """Step 2 of ``drums``: the drum score and one output file name per instrument."""
+    notes, score_path = _read_score_file(args)
     if len(notes) == 0:
         raise InputError(f"SCORE: {score_path} contains no hits")
     groups = list(dict.fromkeys(notes["Instrument"].astype(str)))
-    names = _file_names(groups)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out must be a directory, but {out} is a file")
-    targets = [out / n for n in names.values()] + [out / "report.json"]
-    existing = [str(p) for p in targets if p.exists()]
-    if existing and not args.force:
-        raise InputError(f"refusing to overwrite {', '.join(existing)} (pass --force)")
+    return notes, score_path, _file_names(groups)
+
+
+def _run_drums(x, sr, notes, args):
+    """Step 4 of ``drums``: the NMFD separation, warnings one line each -> (details, seconds)."""
+    from .drums import separate_drums
 
     t_sep = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -241,47 +241,54 @@ def _drums_command(args):
     for w in caught:
         if issubclass(w.category, (UserWarning, RuntimeWarning)):
             _note("warning", str(w.message).splitlines()[0])
-    t_sep = time.perf_counter() - t_sep
+    return details, time.perf_counter() - t_sep
+
+
+def _drums_report(args, sr, channels, notes, score_path, names, details, durations):
+    """The content of the ``drums`` report.json."""
+    import numpy as np
+
+    from . import __version__
+
+    loss = float(details.loss[-1])
+    return {
+        "command": "drums",
+        "nmfedu_version": __version__,
+        "mix": str(Path(args.mix).resolve()),
+        "score": str(score_path.resolve()),
+        "sample_rate": sr,
+        "channels_in": channels,
+        "n_hits": {g: int((notes["Instrument"].astype(str) == g).sum()) for g in names},
+        "instruments": dict(names),
+        "components": details.components,
+        "parameters": details.params,
+        "final_loss": loss if np.isfinite(loss) else None,
+        "durations": durations,
+    }
+
+
+def _drums_command(args):
+    """``python -m nmfedu drums``: the same named steps as ``separate`` (notebook 09)."""
+    t0 = time.perf_counter()
+    _check_drum_options(args)
+    x, sr, channels = _read_audio(args.mix)
+    duration = x.size / sr
+    notes, score_path, names = _load_drum_score(args)
+    out = _plan_output(args, names)
+    details, t_sep = _run_drums(x, sr, notes, args)
     names = {g: n for g, n in names.items() if g in details.signals}
 
-    out.mkdir(parents=True, exist_ok=True)
-    temps = {}
-    try:
-        for g, name in names.items():
-            tmp = _atomic_temp(out, name)
-            temps[out / name] = tmp
-            sf.write(tmp, np.asarray(details.signals[g], dtype=np.float32), int(round(sr)),
-                     format="WAV", subtype="FLOAT")
-        loss = float(details.loss[-1])
-        report = {
-            "command": "drums",
-            "nmfedu_version": __version__,
-            "mix": str(Path(args.mix).resolve()),
-            "score": str(score_path.resolve()),
-            "sample_rate": sr,
-            "channels_in": channels,
-            "n_hits": {g: int((notes["Instrument"].astype(str) == g).sum()) for g in names},
-            "instruments": dict(names),
-            "components": details.components,
-            "parameters": details.params,
-            "final_loss": loss if np.isfinite(loss) else None,
-            "durations": {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
-                          "total_s": round(time.perf_counter() - t0, 3)},
-        }
-        tmp = _atomic_temp(out, "report.json")
-        temps[out / "report.json"] = tmp
+    def write_report(tmp):
+        durations = {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
+                     "total_s": round(time.perf_counter() - t0, 3)}
+        report = _drums_report(args, sr, channels, notes, score_path, names, details, durations)
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2, default=_json_default)
             fh.write("\n")
-        for final, tmp in temps.items():
-            os.replace(tmp, final)
-        temps = {}
-    finally:
-        for tmp in temps.values():
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
+
+    files = {name: _wav_writer(details.signals[g], sr) for g, name in names.items()}
+    files["report.json"] = write_report
+    _write_atomically(out, files)
     print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
           f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
     return 0
@@ -384,15 +391,7 @@ def _load_mix(args):
 
 def _load_score(args):
     """Step 2: the note table and one output file name per group -> (notes, score_path, names)."""
-    from . import score as score_mod
-
-    score_path = Path(args.score)
-    if not score_path.exists():
-        raise FileNotFoundError(f"SCORE: no such score file: {score_path}")
-    try:
-        notes = score_mod.read(score_path)
-    except (ValueError, OSError) as err:
-        raise InputError(f"SCORE: {str(err).splitlines()[0]}") from None
+    notes, score_path = _read_score_file(args)
     if args.by not in notes.columns:
         raise InputError(f"--by {args.by!r} is not a column of the score; columns are "
                          f"{list(notes.columns)}")
@@ -427,6 +426,15 @@ def _run_separation(x, sr, notes, args, config):
         if issubclass(w.category, (UserWarning, RuntimeWarning)):
             _note("warning", str(w.message).splitlines()[0])
     return details, time.perf_counter() - t_sep
+
+
+def _wav_writer(signal, sr):
+    """A writer ``write(tmp_path)`` of one stem as 32-bit float WAV (for :func:`_write_atomically`)."""
+    import numpy as np
+    import soundfile as sf
+
+    return lambda tmp: sf.write(tmp, np.asarray(signal, dtype=np.float32), int(round(sr)),
+                                format="WAV", subtype="FLOAT")
 
 
 def _write_atomically(out, files):
@@ -478,9 +486,6 @@ def _report(args, sr, channels, notes, score_path, names, details, durations):
 
 
 def _separate_command(args):
-    import numpy as np
-    import soundfile as sf
-
     t0 = time.perf_counter()
     config = config_from_args(args)          # bad settings fail before any audio is read
     x, sr, channels = _load_mix(args)
@@ -488,10 +493,6 @@ def _separate_command(args):
     notes, score_path, names = _load_score(args)
     out = _plan_output(args, names)
     details, t_sep = _run_separation(x, sr, notes, args, config)
-
-    def wav_writer(signal):
-        return lambda tmp: sf.write(tmp, np.asarray(signal, dtype=np.float32), int(round(sr)),
-                                    format="WAV", subtype="FLOAT")
 
     def write_report(tmp):
         durations = {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
@@ -501,7 +502,7 @@ def _separate_command(args):
             json.dump(report, fh, indent=2, default=_json_default)
             fh.write("\n")
 
-    files = {name: wav_writer(details.signals[g]) for g, name in names.items()}
+    files = {name: _wav_writer(details.signals[g], sr) for g, name in names.items()}
     files["report.json"] = write_report
     _write_atomically(out, files)
     print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
