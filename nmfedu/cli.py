@@ -277,21 +277,9 @@ def _drums_command(args):
     out = _plan_output(args, names)
     details, t_sep = _run_drums(x, sr, notes, args)
     names = {g: n for g, n in names.items() if g in details.signals}
-
-    def write_report(tmp):
-        durations = {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
-                     "total_s": round(time.perf_counter() - t0, 3)}
-        report = _drums_report(args, sr, channels, notes, score_path, names, details, durations)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=_json_default)
-            fh.write("\n")
-
-    files = {name: _wav_writer(details.signals[g], sr) for g, name in names.items()}
-    files["report.json"] = write_report
-    _write_atomically(out, files)
-    print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
-          f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
-    return 0
+    return _write_outputs(out, names, details.signals, sr, (t0, t_sep, duration),
+                          lambda d: _drums_report(args, sr, channels, notes, score_path, names,
+                                                  details, d))
 
 
 def _add_align_option(sep):
@@ -437,6 +425,27 @@ def _wav_writer(signal, sr):
                                 format="WAV", subtype="FLOAT")
 
 
+def _write_outputs(out, names, signals, sr, timing, make_report):
+    """Last step of ``separate`` and ``drums``: one WAV per group and report.json, written
+    atomically; ``timing = (t0, separation seconds, audio seconds)``, ``make_report(durations)``
+    gives the report's content. Prints one line and returns the exit status 0."""
+    t0, t_sep, duration = timing
+
+    def write_report(tmp):
+        durations = {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
+                     "total_s": round(time.perf_counter() - t0, 3)}
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(make_report(durations), fh, indent=2, default=_json_default)
+            fh.write("\n")
+
+    files = {name: _wav_writer(signals[g], sr) for g, name in names.items()}
+    files["report.json"] = write_report
+    _write_atomically(out, files)
+    print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
+          f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def _write_atomically(out, files):
     """Step 5: write every file to a temporary file in ``out``, then rename all into place.
 
@@ -493,21 +502,9 @@ def _separate_command(args):
     notes, score_path, names = _load_score(args)
     out = _plan_output(args, names)
     details, t_sep = _run_separation(x, sr, notes, args, config)
-
-    def write_report(tmp):
-        durations = {"audio_s": round(duration, 6), "separation_s": round(t_sep, 3),
-                     "total_s": round(time.perf_counter() - t0, 3)}
-        report = _report(args, sr, channels, notes, score_path, names, details, durations)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=_json_default)
-            fh.write("\n")
-
-    files = {name: _wav_writer(details.signals[g], sr) for g, name in names.items()}
-    files["report.json"] = write_report
-    _write_atomically(out, files)
-    print(f"wrote {', '.join(str(out / n) for n in names.values())} and {out / 'report.json'} "
-          f"({duration:.1f} s of audio in {time.perf_counter() - t0:.1f} s)")
-    return 0
+    return _write_outputs(out, names, details.signals, sr, (t0, t_sep, duration),
+                          lambda d: _report(args, sr, channels, notes, score_path, names,
+                                            details, d))
 
 
 def _align_command(args):

@@ -438,8 +438,12 @@ def _write_midi_track(notes, path, bpm, program=0, is_drum=False):
     pm.write(str(path))
 
 
-def _render_midi(mid: Path, raw: Path, n_samples: int, soundfont: Path):
-    subprocess.run(["fluidsynth", *FLUIDSYNTH_ARGS, "-F", str(raw), str(soundfont), str(mid)],
+def render_midi(mid: Path, raw: Path, n_samples: int, soundfont: Path, args=None):
+    """Render a MIDI file with FluidSynth -> mono float64 of exactly ``n_samples``
+    (``args``: FluidSynth options, default :data:`FLUIDSYNTH_ARGS`; also used by
+    scripts/make_eval_set.py and scripts/make_performed.py)."""
+    args = FLUIDSYNTH_ARGS if args is None else args
+    subprocess.run(["fluidsynth", *args, "-F", str(raw), str(soundfont), str(mid)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     mono = np.fromfile(raw, dtype="<f4").astype(np.float64).reshape(-1, 2).mean(axis=1)
     out = np.zeros(n_samples)
@@ -476,7 +480,7 @@ def render_groove(cfg, out: Path, workdir: Path, soundfont: Path = None):
         nt = hits[hits["Instrument"] == inst]
         mid = workdir / f"{cfg['name']}_{inst}.mid"
         _write_midi_track(nt, mid, cfg["bpm"], is_drum=True)
-        stems[inst] = _render_midi(mid, workdir / f"{cfg['name']}_{inst}.raw", n, soundfont)
+        stems[inst] = render_midi(mid, workdir / f"{cfg['name']}_{inst}.raw", n, soundfont)
     fade = np.ones(n)
     k = int(FADE * SR)
     fade[n - k:] = np.linspace(1.0, 0.0, k)
@@ -519,7 +523,7 @@ def render_mosaic_source(cfg, out: Path, workdir: Path):
     n = int(round((float((notes["Start"] + notes["Duration"]).max()) + 0.5) * SR))
     mid = workdir / f"{cfg['name']}.mid"
     _write_midi_track(notes, mid, bpm, program=cfg["program"])
-    x = _render_midi(mid, workdir / f"{cfg['name']}.raw", n, SOUNDFONT)
+    x = render_midi(mid, workdir / f"{cfg['name']}.raw", n, SOUNDFONT)
     fade = np.ones(n)
     k = int(FADE * SR)
     fade[n - k:] = np.linspace(1.0, 0.0, k)

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from fractions import Fraction
@@ -157,13 +156,7 @@ def render(notes, bpm, n_samples, workdir: Path, tag: str, soundfont: Path):
     mid = workdir / f"{tag}.mid"
     raw = workdir / f"{tag}.raw"
     nscore.write_midi(notes, mid, tempo=bpm, resolution=md.TICKS_PER_QUARTER)
-    subprocess.run(["fluidsynth", *md.FLUIDSYNTH_ARGS, "-F", str(raw), str(soundfont), str(mid)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    mono = np.fromfile(raw, dtype="<f4").astype(np.float64).reshape(-1, 2).mean(axis=1)
-    out = np.zeros(n_samples)
-    k = min(n_samples, mono.size)
-    out[:k] = mono[:k]
-    return out
+    return md.render_midi(mid, raw, n_samples, soundfont)
 
 
 def room_impulse_response(room, seed):

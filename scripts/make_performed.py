@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -50,6 +49,8 @@ import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+import make_data as md  # noqa: E402  (FluidSynth rendering shared with make data)
 from nmfedu import data as ndata  # noqa: E402
 from nmfedu import score as nscore  # noqa: E402
 from nmfedu import synchronization as sync  # noqa: E402
@@ -72,13 +73,7 @@ def render(notes, n_samples, soundfont: Path, workdir: Path, tag: str):
     """One hand with FluidSynth → mono float64 of n_samples (MIDI at 0.1 ms resolution)."""
     mid, raw = workdir / f"{tag}.mid", workdir / f"{tag}.raw"
     nscore.write_midi(notes, mid, tempo=120.0, resolution=9600)   # one tick = 1/19200 s
-    subprocess.run(["fluidsynth", *FLUIDSYNTH_ARGS, "-F", str(raw), str(soundfont), str(mid)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    mono = np.fromfile(raw, dtype="<f4").astype(np.float64).reshape(-1, 2).mean(axis=1)
-    out = np.zeros(n_samples)
-    k = min(n_samples, mono.size)
-    out[:k] = mono[:k]
-    return out
+    return md.render_midi(mid, raw, n_samples, soundfont, args=FLUIDSYNTH_ARGS)
 
 
 def write_version(notated, performed, warp, out: Path, soundfont: Path, meta: dict, workdir: Path):
