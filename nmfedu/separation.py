@@ -151,9 +151,10 @@ class SeparationConfig:
     hop_length: int = _opt(HOP_LENGTH, "STFT hop size in samples", step="spectrogram")
     dtype: str = _opt("float32", "working precision of the K x N arrays", step="spectrogram",
                       choices=("float32", "float64"))
-    compression: str | None = _opt(None, "factorise |X| (none) or log(1 + gamma |X|)",
+    compression: str | None = _opt(None, "factorise |X| (none) or log(1 + log_factor |X|)",
                                    step="spectrogram", choices=(None, "log"))
-    gamma: float = _opt(1.0, "compression factor of compression='log'", step="spectrogram")
+    log_factor: float = _opt(1.0, "compression factor c of compression='log'",
+                             step="spectrogram")
     # 2. score model (constraints)
     n_harmonics: int = _opt(60, "harmonics per template (those above Nyquist are dropped)",
                             step="score model")
@@ -200,7 +201,7 @@ class SeparationConfig:
         for name in ("tolerance", "min_width", "onset_tol", "offset_tol", "onset_before",
                      "onset_after"):
             _c._positive(getattr(self, name), name, allow_zero=True)
-        for name in ("gamma", "mask_exponent"):
+        for name in ("log_factor", "mask_exponent"):
             _c._positive(getattr(self, name), name)
         for name in ("attack_guard", "decay_after"):
             if getattr(self, name) is not None:
@@ -733,7 +734,7 @@ def prepare_score(notes, duration: float, by: str | None = "Instrument"):
 def spectrogram(x, config: SeparationConfig = DEFAULTS):
     """Step 1: complex STFT ``X`` and the spectrogram ``V`` that is factorised.
 
-    ``V = |X|`` or, with ``config.compression == "log"``, ``log(1 + γ |X|)``; both in the
+    ``V = |X|`` or, with ``config.compression == "log"``, ``log(1 + c |X|)`` (c = ``config.log_factor``); both in the
     working precision ``config.dtype`` (``X`` is complex64 for float32).
 
     Notebooks: 04.
@@ -748,7 +749,7 @@ def spectrogram(x, config: SeparationConfig = DEFAULTS):
     X = stft(np.asarray(x, dtype=dt), n_fft=config.n_fft, hop_length=config.hop_length)
     V = np.abs(X)
     if config.compression == "log":
-        V *= dt.type(config.gamma)
+        V *= dt.type(config.log_factor)     # in place: spectrogram.log_compress without a copy
         np.log1p(V, out=V)
     return X, V
 
