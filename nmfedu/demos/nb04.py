@@ -102,7 +102,7 @@ def editing_widget(details=None, sr=None, fmax: float = 4000.0):
         player.value = data["html"]
         return dict(mask=im_mask, Y=im_Y)
 
-    controls = {"p": widgets.float_slider("Mask exponent p", 2.0, 0.5, 8.0, 0.5, readout_format=".1f"),
+    controls = {"p": widgets.float_slider("Mask exponent α", 2.0, 0.5, 8.0, 0.5, readout_format=".1f"),
                 "gain_left": widgets.float_slider("Left hand (dB)", 0.0, -30.0, 12.0, 3.0,
                                                   readout_format="+.0f"),
                 "gain_right": widgets.float_slider("Right hand (dB)", 0.0, -30.0, 12.0, 3.0,
