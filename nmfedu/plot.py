@@ -970,6 +970,18 @@ def plot_piano_roll(notes, *, by: str | None = "Instrument", ax=None, colors=Non
     return fig, ax
 
 
+def _roll_above(axR, notes, by):
+    """A piano roll drawn above another panel: no x labels of its own, the groups' legend
+    above it (one row)."""
+    axR.set_xlabel("")
+    axR.tick_params(labelbottom=False)
+    if by is not None and notes[by].nunique() > 1:
+        axR.legend(handles=[Patch(facecolor=c, edgecolor="black", label=str(g))
+                            for g, c in group_colors(notes[by]).items()],
+                   frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
+                   ncols=notes[by].nunique())
+
+
 @_styled
 def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HOP_LENGTH,
                                n_fft: int = N_FFT, fmax: float | None = 4000.0, log: bool = True,
@@ -1016,13 +1028,7 @@ def plot_score_and_spectrogram(notes, V, *, sr: float = SR, hop_length: int = HO
                            hop_length=hop_length, n_fft=n_fft, fmax=fmax, log=log, log_factor=log_factor,
                            title="Spectrogram")
     plot_piano_roll(notes, by=by, ax=axR, highlight=highlight, title="Piano roll", legend=False)
-    axR.set_xlabel("")
-    axR.tick_params(labelbottom=False)
-    if by is not None and notes[by].nunique() > 1:
-        axR.legend(handles=[Patch(facecolor=c, edgecolor="black", label=str(g))
-                            for g, c in group_colors(notes[by]).items()],
-                   frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
-                   ncols=notes[by].nunique())
+    _roll_above(axR, notes, by)
     if highlight is not None and n_harmonics > 0:
         for p in np.atleast_1d(highlight).astype(int):
             f0 = float(pitch_to_hz(p))
@@ -1097,13 +1103,7 @@ def plot_score_and_activations(notes, H, *, labels=None, sr: float = SR,
     _, _, im = plot_matrix(H, "H", ax=axH, cax=fig.add_subplot(gs[1, 1]), labels=labels, sr=sr,
                            hop_length=hop_length, title=title, cbar_label=cbar_label, clim=clim)
     plot_piano_roll(notes, by=by, ax=axR, title=title_roll, legend=False)
-    axR.set_xlabel("")
-    axR.tick_params(labelbottom=False)
-    if by is not None and notes[by].nunique() > 1:
-        axR.legend(handles=[Patch(facecolor=c, edgecolor="black", label=str(g))
-                            for g, c in group_colors(notes[by]).items()],
-                   frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2,
-                   ncols=notes[by].nunique())
+    _roll_above(axR, notes, by)
     axH.set_xlim(im.get_extent()[:2])
     _relabel(fig)
     lo, hi = int(notes["Pitch"].min()), int(notes["Pitch"].max())

@@ -178,6 +178,23 @@ def lead_in_ticks(bpm: int) -> int:
     return round(Fraction(LEAD_IN) * bpm * TICKS_PER_QUARTER / 60)
 
 
+def part_rows(part, q0, q1):
+    """Rows (onset, duration, pitch), in quarters from ``q0``, of the notes of a tie-stripped
+    music21 part that start in [q0, q1), cut at q1 (grace notes skipped). Also used by
+    scripts/make_eval_set.py."""
+    rows = []
+    for n in part.flatten().notes:
+        if n.duration.isGrace or n.quarterLength == 0:
+            continue
+        on = Fraction(n.offset)
+        if not q0 <= on < q1:
+            continue
+        off = min(on + Fraction(n.quarterLength), q1)
+        for p in (n.pitches if n.isChord else [n.pitch]):
+            rows.append((on - q0, off - on, int(p.midi)))
+    return rows
+
+
 def remove_same_pitch_overlaps(rows):
     """Within one hand, a pitch can sound only once: keep the longer of two notes that
     start together, and end a note where the next one of the same pitch starts."""
@@ -211,17 +228,7 @@ def notes_from_corpus(cfg):
         q0 = Fraction(measures[first].offset)
         q1 = Fraction(measures[last].offset) + Fraction(measures[last].barDuration.quarterLength)
         span = (q0, q1) if span is None else span
-        rows = []
-        for n in part.flatten().notes:
-            if n.duration.isGrace or n.quarterLength == 0:
-                continue
-            on = Fraction(n.offset)
-            if not q0 <= on < q1:
-                continue
-            off = min(on + Fraction(n.quarterLength), q1)
-            for p in (n.pitches if n.isChord else [n.pitch]):
-                rows.append((on - q0, off - on, int(p.midi)))
-        hands[hand] = remove_same_pitch_overlaps(rows)
+        hands[hand] = remove_same_pitch_overlaps(part_rows(part, q0, q1))
     return hands, span[1] - span[0]
 
 

@@ -106,16 +106,7 @@ def hand_rows(score, parts, q0, q1):
     """Tick-grid rows (onset, duration, pitch) in quarters of the given parts in [q0, q1)."""
     rows = []
     for i in parts:
-        part = score.parts[i].stripTies(inPlace=False)
-        for n in part.flatten().notes:
-            if n.duration.isGrace or n.quarterLength == 0:
-                continue
-            on = Fraction(n.offset)
-            if not q0 <= on < q1:
-                continue
-            off = min(on + Fraction(n.quarterLength), q1)
-            for p in (n.pitches if n.isChord else [n.pitch]):
-                rows.append((on - q0, off - on, int(p.midi)))
+        rows += md.part_rows(score.parts[i].stripTies(inPlace=False), q0, q1)
     return md.remove_same_pitch_overlaps(rows)
 
 
