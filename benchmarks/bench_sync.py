@@ -21,6 +21,7 @@ Targets (issue 14): median ≤ 10 ms, p95 ≤ 25 ms; SDR aligned within 0.5 dB o
 It reports; it does not fail on a missed target. Usage::
 
     make performed && .venv/bin/python benchmarks/bench_sync.py [--quick] [--out FILE]
+    make evalset && .venv/bin/python benchmarks/bench_sync.py --evalset --only-evalset
 """
 from __future__ import annotations
 
@@ -141,6 +142,59 @@ def fit_table():
     return out
 
 
+def evalset_fit_table(root):
+    """The fit check on the issue-13 evaluation set (synchronised by construction) and on every
+    cross pair of its excerpts and the bundled pieces (the score of one piece on the recording of
+    another; pairs of the same work, e.g. a piece and its hall rendering, are not wrong pieces)."""
+    import soundfile as sf
+
+    from nmfedu import data, score
+    from nmfedu import synchronization as sync
+
+    catalog = json.loads((root / "catalog.json").read_text())
+    rec, work = {}, {}
+    for name, meta in catalog.items():
+        x, sr = sf.read(root / name / "mix.wav")
+        rec[name] = (x, sr, score.read_csv(root / name / "score.csv"))
+        work[name] = meta["corpus_path"]
+    for name in data.names():
+        p = data.load(name)
+        rec[f"bundled:{name}"] = (p.x, p.sr, p.notes)
+        work[f"bundled:{name}"] = f"bundled:{name}"
+    seen = {"seen_mozart_k545_runs": "bundled:mozart_sonata", "seen_chopin_mazurka_room": "bundled:chopin_mazurka",
+            "seen_joplin_rag_b9": "bundled:joplin_rag"}
+    for a, b in seen.items():            # the seen excerpts are other passages of bundled works
+        if a in work:
+            work[b] = work[a]
+    energy = {k: sync._fine_energy(sync._prepare_audio(x, sr)) for k, (x, sr, _) in rec.items()}
+
+    def fit_of(rk, sk):
+        x, sr, _ = rec[rk]
+        notes = rec[sk][2]
+        notes = notes[notes["Start"] < x.size / sr]
+        if len(notes) == 0:
+            return None, 0
+        f = sync.fit(x, sr, notes, _energy=energy[rk])
+        return f.fit, f.n_notes
+
+    refused = [(k, fit_of(k, k)) for k in rec if not fit_of(k, k)[0] >= sync.FIT_THRESHOLD]
+    pairs = [(a, b) for a, b in itertools.permutations(rec, 2) if work[a] != work[b]]
+    accepted = []
+    for a, b in pairs:
+        f, n = fit_of(a, b)
+        if f is not None and f >= sync.FIT_THRESHOLD:
+            accepted.append((a, b, f, n))
+    few = sum(1 for *_, n in accepted if n < 20)
+    print(f"evaluation-set fit check (threshold {sync.FIT_THRESHOLD}): synchronised scores refused "
+          f"{len(refused)}/{len(rec)}" + "".join(f"; {k} fit {v[0]:.2f}" for k, v in refused)
+          + f"; wrong-piece scores accepted {len(accepted)}/{len(pairs)} ({few} of them scores with "
+          f"fewer than 20 notes in the recording)", flush=True)
+    for a, b, f, n in sorted(accepted, key=lambda r: -r[3])[:8]:
+        print(f"  accepted: score of {b} ({n} notes) on the recording of {a}: fit {f:.2f}", flush=True)
+    return dict(refused={k: v[0] for k, v in refused}, n_recordings=len(rec), n_pairs=len(pairs),
+                accepted=[dict(recording=a, score=b, fit=f, n_notes=n) for a, b, f, n in accepted])
+
+
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np, soundfile as sf
@@ -193,13 +247,24 @@ def main(argv=None):
     ap.add_argument("--dir", default=str(PERFORMED), help="performed renditions (make_performed.py --out)")
     ap.add_argument("--soundfont", default="timgm", help="suffix of the rendition folders")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/5/10-minute runs")
+    ap.add_argument("--evalset", nargs="?", const=str(ROOT / "build" / "evalset"), default=None,
+                    help="also run the fit check on the evaluation set of make evalset and on its "
+                         "cross pairs (default folder build/evalset)")
+    ap.add_argument("--only-evalset", action="store_true", help="with --evalset: only that table")
     args = ap.parse_args(argv)
     PERFORMED, SOUNDFONT = Path(args.dir), args.soundfont
     print(f"bench_sync.py — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}. "
           f"The machine is shared with other jobs: times are indicative.", flush=True)
     print(f"targets: {TARGETS}", flush=True)
-    res = dict(accuracy=accuracy(args.quick))
+    res = {}
+    if args.evalset:
+        res["evalset_fit"] = evalset_fit_table(Path(args.evalset))
+        if args.only_evalset:
+            if args.out:
+                Path(args.out).write_text(json.dumps(res, indent=1, default=float) + "\n")
+            return 0
+    res["accuracy"] = accuracy(args.quick)
     if not args.quick:
         res["fit"] = fit_table()
     res["scaling"] = [] if args.no_scaling else scaling([60, 300, 600])
