@@ -112,20 +112,19 @@ def fit_table():
     P = {n: data.load(n) for n in names}
     out = {"synchronised": {}, "wrong_piece_before": {}, "wrong_piece_refused": {}}
     for n in names:
-        out["synchronised"][n] = sync.fit(P[n].x, P[n].sr, P[n].notes).fit
+        out["synchronised"][n] = sync.fit(P[n].x, P[n].sr, P[n].notes).fits
     for a, b in itertools.permutations(names, 2):
-        out["wrong_piece_before"][f"{a}<-{b}"] = sync.fit(P[a].x, P[a].sr, P[b].notes).fit
+        out["wrong_piece_before"][f"{a}<-{b}"] = sync.fit(P[a].x, P[a].sr, P[b].notes).fits
         try:
             sync.align(P[a].x, P[a].sr, P[b].notes)
             out["wrong_piece_refused"][f"{a}<-{b}"] = False
         except ValueError:
             out["wrong_piece_refused"][f"{a}<-{b}"] = True
-    ok_sync = all(v >= sync.FIT_THRESHOLD for v in out["synchronised"].values())
-    ok_wrong = all(v < sync.FIT_THRESHOLD for v in out["wrong_piece_before"].values())
+    ok_sync = all(out["synchronised"].values())
+    ok_wrong = not any(out["wrong_piece_before"].values())
     refused = out["wrong_piece_refused"]
-    print(f"fit check (threshold {sync.FIT_THRESHOLD}): synchronised bundled min "
-          f"{min(out['synchronised'].values()):.2f} (all fit: {ok_sync}); wrong-piece scores max "
-          f"{max(out['wrong_piece_before'].values()):.2f} (none fits: {ok_wrong}); wrong-piece "
+    print(f"fit check (onsets >= {sync.FIT_THRESHOLD}, harmony <= {sync.HARMONY_THRESHOLD}): every "
+          f"synchronised bundled piece fits: {ok_sync}; no wrong-piece score fits: {ok_wrong}; wrong-piece "
           f"scores refused after alignment: {sum(refused.values())}/{len(refused)}"
           + (f" (accepted: {', '.join(k for k, v in refused.items() if not v)})"
              if not all(refused.values()) else ""), flush=True)
@@ -173,26 +172,29 @@ def evalset_fit_table(root):
         notes = rec[sk][2]
         notes = notes[notes["Start"] < x.size / sr]
         if len(notes) == 0:
-            return None, 0
-        f = sync.fit(x, sr, notes, _energy=energy[rk])
-        return f.fit, f.n_notes
+            return None
+        return sync.fit(x, sr, notes, _energy=energy[rk])
 
-    refused = [(k, fit_of(k, k)) for k in rec if not fit_of(k, k)[0] >= sync.FIT_THRESHOLD]
+    refused = [(k, f) for k in rec if not (f := fit_of(k, k)).fits]
     pairs = [(a, b) for a, b in itertools.permutations(rec, 2) if work[a] != work[b]]
     accepted = []
     for a, b in pairs:
-        f, n = fit_of(a, b)
-        if f is not None and f >= sync.FIT_THRESHOLD:
-            accepted.append((a, b, f, n))
-    few = sum(1 for *_, n in accepted if n < 20)
-    print(f"evaluation-set fit check (threshold {sync.FIT_THRESHOLD}): synchronised scores refused "
-          f"{len(refused)}/{len(rec)}" + "".join(f"; {k} fit {v[0]:.2f}" for k, v in refused)
-          + f"; wrong-piece scores accepted {len(accepted)}/{len(pairs)} ({few} of them scores with "
-          f"fewer than 20 notes in the recording)", flush=True)
-    for a, b, f, n in sorted(accepted, key=lambda r: -r[3])[:8]:
-        print(f"  accepted: score of {b} ({n} notes) on the recording of {a}: fit {f:.2f}", flush=True)
-    return dict(refused={k: v[0] for k, v in refused}, n_recordings=len(rec), n_pairs=len(pairs),
-                accepted=[dict(recording=a, score=b, fit=f, n_notes=n) for a, b, f, n in accepted])
+        f = fit_of(a, b)
+        if f is not None and f.fits:
+            accepted.append((a, b, f))
+    few = sum(1 for *_, f in accepted if f.n_notes < 20)
+    own = [fit_of(k, k) for k in rec]
+    print(f"evaluation-set fit check (onsets >= {sync.FIT_THRESHOLD}, harmony <= {sync.HARMONY_THRESHOLD}): "
+          f"synchronised recordings: onset fit min {min(f.fit for f in own):.2f}, harmony max "
+          f"{max(f.harmony for f in own):.2f}; refused {len(refused)}/{len(rec)}"
+          + "".join(f" ({k}: {f.reason()})" for k, f in refused)
+          + f"; wrong-piece scores accepted {len(accepted)}/{len(pairs)} ({few} of them with fewer "
+          f"than 20 notes in the recording)", flush=True)
+    for a, b, f in sorted(accepted, key=lambda r: -r[2].n_notes)[:8]:
+        print(f"  accepted: score of {b} ({f.n_notes} notes) on the recording of {a}: {f}", flush=True)
+    return dict(refused={k: f.reason() for k, f in refused}, n_recordings=len(rec), n_pairs=len(pairs),
+                accepted=[dict(recording=a, score=b, fit=f.fit, harmony=f.harmony, n_notes=f.n_notes)
+                          for a, b, f in accepted])
 
 
 CHILD = r"""

@@ -106,6 +106,38 @@ def test_fit_accepts_every_bundled_piece(pieces):
         assert f.fits, (name, f)
 
 
+def _hall(sr, t60=1.2, drr_db=3.0, seed=0):
+    """Direct sound plus exponentially decaying noise: a hall like the evaluation set's."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(t60 * sr)) / sr
+    h = rng.standard_normal(t.size) * np.exp(-6.91 * t / t60)
+    h *= 10 ** (-drr_db / 20) / np.sqrt(np.sum(h ** 2))
+    h[0] = 1.0
+    return h
+
+
+def test_fit_accepts_bundled_pieces_in_a_hall(pieces):
+    from scipy.signal import fftconvolve
+
+    for name in ("mozart_sonata", "schumann_polonaise", "joplin_rag"):
+        p = pieces[name]
+        wet = fftconvolve(p.x, _hall(p.sr))[:p.x.size]
+        f = sync.fit(wet, p.sr, p.notes)
+        assert f.fits, (name, f)
+
+
+def test_fit_refuses_a_wrong_score_on_the_right_beats(pieces):
+    """A tritone-transposed score has every onset where the recording has one: the onset test
+    alone can pass (the hammer's attack raises every band); the harmony test refuses it."""
+    onsets_alone = []
+    for name, p in pieces.items():
+        f = sync.fit(p.x, p.sr, p.notes.assign(Pitch=p.notes["Pitch"] + 6))
+        assert not f.fits and f.harmony > sync.HARMONY_THRESHOLD, (name, f)
+        assert "harmony" in f.reason()
+        onsets_alone.append(f.fit >= sync.FIT_THRESHOLD)
+    assert any(onsets_alone)
+
+
 def test_fit_rejects_performed_versions_until_aligned(pieces, performed):
     for name, (mix, stems, true, warp) in performed.items():
         p = pieces[name]
