@@ -22,6 +22,7 @@ It reports; it does not fail on a missed target. Usage::
 
     make performed && .venv/bin/python benchmarks/bench_sync.py [--quick] [--out FILE]
     make evalset && .venv/bin/python benchmarks/bench_sync.py --evalset --only-evalset
+    .venv/bin/python benchmarks/bench_sync.py --calibrate --heldout     # REFINE_BIAS, 2 more sets
 """
 from __future__ import annotations
 
@@ -241,6 +242,35 @@ def scaling(lengths):
     return rows
 
 
+def calibrate():
+    """REFINE_BIAS: median (detected − true) onset of :func:`refine_onsets` without bias on the
+    bundled, synchronised pieces, from estimates jittered by ±30 ms (seed 0). The toy is left out."""
+    from nmfedu import data
+    from nmfedu import synchronization as sync
+
+    rng = np.random.default_rng(0)
+    d_all = []
+    for name in PIECES:
+        p = data.load(name)
+        x = sync._prepare_audio(p.x, p.sr)
+        n = sync._prepare_notes(p.notes)
+        t = n["Start"].to_numpy(float)
+        on, conf = sync.refine_onsets(sync._fine_energy(x), n, t + rng.uniform(-0.03, 0.03, t.size), bias=0.0)
+        d = (on - t)[conf > 0]
+        d_all.append(d)
+        print(f"calibrate {name:20s} detected - true: median {1000 * np.median(d):5.1f} ms "
+              f"(p5 {1000 * np.percentile(d, 5):5.1f}, p95 {1000 * np.percentile(d, 95):5.1f}; {d.size} notes)")
+    med = float(np.median(np.concatenate(d_all)))
+    print(f"calibrate: REFINE_BIAS should be {med:.3f} s (the module has {sync.REFINE_BIAS:.3f} s)", flush=True)
+    return med
+
+
+HELDOUT = [(ROOT / "build" / "performed_h", "fluidr3",
+            "scripts/make_performed.py --out build/performed_h --soundfont fluidr3 --seed 1"),
+           (ROOT / "build" / "performed_s2", "timgm",
+            "scripts/make_performed.py --out build/performed_s2 --soundfont timgm --seed 2 --rubato 0.25")]
+
+
 def main(argv=None):
     global PERFORMED, SOUNDFONT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -253,6 +283,10 @@ def main(argv=None):
                     help="also run the fit check on the evaluation set of make evalset and on its "
                          "cross pairs (default folder build/evalset)")
     ap.add_argument("--only-evalset", action="store_true", help="with --evalset: only that table")
+    ap.add_argument("--calibrate", action="store_true", help="also measure REFINE_BIAS on the bundled pieces")
+    ap.add_argument("--heldout", action="store_true",
+                    help="also the onset errors on two more rendition sets (another soundfont and "
+                         "seed, and stronger rubato; see HELDOUT for the commands that make them)")
     args = ap.parse_args(argv)
     PERFORMED, SOUNDFONT = Path(args.dir), args.soundfont
     print(f"bench_sync.py — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
@@ -266,11 +300,25 @@ def main(argv=None):
             if args.out:
                 Path(args.out).write_text(json.dumps(res, indent=1, default=float) + "\n")
             return 0
+    if args.calibrate:
+        res["refine_bias"] = calibrate()
+    if args.heldout:
+        res["heldout"] = {}
+        for d, font, how in HELDOUT:
+            if not d.exists():
+                raise SystemExit(f"bench_sync.py: {d} is missing; run '.venv/bin/python {how}'")
+            PERFORMED, SOUNDFONT = d, font
+            print(f"held-out renditions {d.name} ({font}):", flush=True)
+            res["heldout"][d.name] = accuracy(True)
+        PERFORMED, SOUNDFONT = Path(args.dir), args.soundfont
     res["accuracy"] = accuracy(args.quick)
     if not args.quick:
         res["fit"] = fit_table()
     res["scaling"] = [] if args.no_scaling else scaling([60, 300, 600])
     acc = res["accuracy"]
+    for name, rows in res.get("heldout", {}).items():
+        print(f"held-out {name}: refined onset error median max {max(r['refined']['median'] for r in rows):.1f} ms, "
+              f"p95 " + ", ".join(f"{r['refined']['p95']:.1f}" for r in rows) + " ms")
     print("summary: refined onset error median max "
           f"{max(r['refined']['median'] for r in acc):.1f} ms, p95 max {max(r['refined']['p95'] for r in acc):.1f} ms"
           + ("" if args.quick else
