@@ -22,8 +22,10 @@ doi:10.1109/ICASSP.2009.4959972; Müller, Mattes & Kurth, ISMIR 2006 for multisc
    or vertical runs.
 3. **Local onset refinement** (:func:`refine_onsets`): every note's onset is moved to the
    steepest growth of the amplitude in its *own* harmonic bands within ±``window`` of the
-   global estimate, measured with a 2.9 ms hop. Notes of one chord or of the two hands are
-   refined independently, so a melody played ahead of the bass is found. A note without a
+   global estimate, measured with a 2.9 ms hop; the harmonics of the other hand's notes
+   notated within 0.1 s are left out of its bands (:func:`other_hand_pitches`). Notes of one
+   chord or of the two hands are refined independently, so a melody played ahead of the
+   bass is found. A note without a
    clear rise (masked, repeated, soft) gets a low confidence; :func:`second_pass` searches
    again for it, in a wider window between its confident neighbours, and otherwise it keeps
    the global estimate.
@@ -97,7 +99,7 @@ import pandas as pd
 
 __all__ = ["FEATURE_RATE", "FIT_THRESHOLD", "HARMONY_THRESHOLD", "ALIGNED_FIT_THRESHOLD", "MATCH_THRESHOLD", "Fit", "Alignment", "fit", "align",
            "prepare_score", "score_features", "audio_features", "dtw_banded", "dtw_multiscale",
-           "refine_onsets", "second_pass", "warp_times", "performance_warp", "perform_notes", "warp_audio",
+           "refine_onsets", "second_pass", "other_hand_pitches", "warp_times", "performance_warp", "perform_notes", "warp_audio",
            "performed_version", "name_seed", "onset_errors"]
 
 SR = 22050                 # analysis rate; other rates are resampled
@@ -115,9 +117,10 @@ MATCH_THRESHOLD = 0.85     # chroma cost on the path / between random frames: ab
 ALIGNED_WINDOW = (-0.05, 0.05)  # fit window around the global (unrefined) onsets after DTW
 STEP_WEIGHTS = (1.5, 1.5, 2.0)  # (1,0), (0,1), (1,1)
 REFINE_WINDOW = 0.06       # s either side of the global estimate (the global p95 is ~35 ms)
-SECOND_PASS_WINDOW = 0.3   # s either side of the global estimate, for the unsure notes
+OTHER_HAND_NEAR = 0.1      # s (notated): the other hand's notes this close lend no bands
+SECOND_PASS_WINDOW = 0.6   # s either side of the global estimate, for the unsure notes
 SECOND_PASS_MARGIN = 0.35  # share of the notated gap to the confident neighbours kept out
-REFINE_BIAS = 0.017        # s, detected minus true onset (median) on the bundled pieces
+REFINE_BIAS = 0.016        # s, detected minus true onset (median) on the bundled pieces
 GLOBAL_BIAS = 0.010        # s, the same for the global path (frames are 20 ms long)
 ONSET_MIN = 0.15           # log10 rise over 30 ms below which the recording has no onset
 SILENCE = 10 ** (-35 / 10)  # chroma energy under -35 dB of the loud frames counts as silence
@@ -197,6 +200,67 @@ def _fine_energy(x, hop=FINE_HOP, n_fft=FINE_NFFT, block=4096):
         b1 = min(n_frames, b0 + block)
         P = np.abs(scipy.fft.rfft(view[b0:b1] * win, axis=1)) ** 2
         out[:, b0:b1] = (P @ B.T).T
+    return out
+
+
+_BANDS = None
+
+
+def _private_weights(pitch, exclude):
+    """Bin weights of ``pitch``'s harmonic bands without the bins of the pitches in
+    ``exclude``; None when that leaves less than 5 % of the weight (keep the full bands)."""
+    global _BANDS
+    if _BANDS is None:
+        _BANDS = _harmonic_bands()
+    r = int(np.clip(pitch - PITCHES[0], 0, PITCHES.size - 1))
+    w = _BANDS[r].copy()
+    rows = [int(q) - PITCHES[0] for q in exclude if PITCHES[0] <= q <= PITCHES[-1]]
+    if rows:
+        w[(_BANDS[rows] > 0).any(axis=0)] = 0.0
+    return w if w.sum() > 0.05 * _BANDS[r].sum() else None
+
+
+def _local_band_energy(x, weights, f0, f1, hop=FINE_HOP, n_fft=FINE_NFFT):
+    """Band energy ``|X|² @ weights`` of the fine frames f0..f1-1 only (centred like
+    :func:`_fine_energy`), for one note's own choice of bins."""
+    pad = n_fft // 2
+    frames = np.zeros((f1 - f0, n_fft), dtype=np.float32)
+    for i, st in enumerate(range(f0 * hop - pad, f1 * hop - pad, hop)):
+        a, b = max(st, 0), min(st + n_fft, x.size)
+        if b > a:
+            frames[i, a - st:b - st] = x[a:b]
+    import scipy.fft
+
+    P = np.abs(scipy.fft.rfft(frames * np.hanning(n_fft + 1)[:-1].astype(np.float32), axis=1)) ** 2
+    return P @ weights
+
+
+def other_hand_pitches(notes, by: str = "Instrument", near: float = OTHER_HAND_NEAR):
+    """For every note, the pitches the *other* groups play within ±``near`` s (notated) of it.
+
+    :func:`refine_onsets` leaves their harmonics out of the note's bands, so that the other
+    hand's attack a few ms earlier (the melody leads) does not look like this note's onset.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> n = pd.DataFrame({"Start": [0.0, 0.0, 1.0], "Pitch": [48, 72, 50],
+    ...                   "Instrument": ["left", "right", "left"]})
+    >>> other_hand_pitches(n)
+    [(72,), (48,), ()]
+
+    Notebooks: 05_synchronization.
+    """
+    st = notes["Start"].to_numpy(float)
+    pitch = notes["Pitch"].to_numpy(int)
+    grp = notes[by].to_numpy() if by in notes.columns else np.zeros(len(notes))
+    order = np.argsort(st, kind="stable")
+    s_sorted = st[order]
+    out = []
+    for k in range(len(st)):
+        a, b = np.searchsorted(s_sorted, [st[k] - near, st[k] + near + 1e-9])
+        idx = order[a:b]
+        out.append(tuple(sorted({int(pitch[i]) for i in idx if grp[i] != grp[k] and pitch[i] != pitch[k]})))
     return out
 
 
@@ -783,7 +847,7 @@ def warp_times(path, t, rate: int = FEATURE_RATE, t0_score: float = 0.0, t0_audi
 
 # --------------------------------------------------------------------------- refinement
 def refine_onsets(energy, notes, estimates, window: float = REFINE_WINDOW, bias: float = None,
-                  min_rise: float = FIT_RISE, bounds=None):
+                  min_rise: float = FIT_RISE, bounds=None, audio=None, exclude=None):
     """Move every note's onset to the steepest rise in its own harmonic bands near its estimate.
 
     The place is where the band *amplitude* (√energy) grows fastest over 10 ms, among the
@@ -808,6 +872,16 @@ def refine_onsets(energy, notes, estimates, window: float = REFINE_WINDOW, bias:
         bundled, synchronised pieces: ``benchmarks/bench_sync.py --calibrate``).
     bounds : (array, array) or None
         Per note, earliest and latest time (s) the onset may have (±inf: no bound).
+    audio : ndarray or None
+        The recording at :data:`SR`. With ``exclude``, each note's bands are computed from
+        it in the note's window, without the bins of the pitches in ``exclude[k]``.
+    exclude : list of tuples or None
+        Per note, pitches whose harmonics are left out of its bands
+        (:func:`other_hand_pitches`). Measured on 12 performed renditions
+        (``benchmarks/bench_sync.py --heldout``): mean p95 onset error 24.0 → 20.7 ms
+        (Mozart 24.0/18.8/22.9 → 9.4/8.7/9.3 ms); leaving out the *same* hand's pitches too
+        was worse (it removes the bands a chord's notes share, which is where their attack
+        is).
     min_rise : float
         log10 rise over 30 ms below which a note keeps its estimate.
 
@@ -855,6 +929,10 @@ def refine_onsets(energy, notes, estimates, window: float = REFINE_WINDOW, bias:
         # only this note's band around its estimate: no (88, n_frames) temporaries
         s0 = max(a - lag3, 0)
         seg = energy[rows[k], s0:b]
+        if audio is not None and exclude is not None and len(exclude[k]):
+            w_k = _private_weights(int(notes["Pitch"].iloc[k]), exclude[k])
+            if w_k is not None:
+                seg = _local_band_energy(audio, w_k, s0, b)
         log = np.log10(seg + floor[rows[k]], dtype=np.float32)
         s = _window_diff(log, a - s0, b - s0, lag, a)
         r = _window_diff(log, a - s0, b - s0, lag3, a)
@@ -870,7 +948,8 @@ def refine_onsets(energy, notes, estimates, window: float = REFINE_WINDOW, bias:
 
 
 def second_pass(energy, notes, global_onsets, onsets, confidence, min_confidence: float = 0.5,
-                window: float = SECOND_PASS_WINDOW, margin: float = SECOND_PASS_MARGIN):
+                window: float = SECOND_PASS_WINDOW, margin: float = SECOND_PASS_MARGIN,
+                audio=None, exclude=None):
     """Search again, more widely, for the notes the refinement was unsure of.
 
     A note whose refinement found no clear rise (confidence < ``min_confidence``) has kept
@@ -885,8 +964,8 @@ def second_pass(energy, notes, global_onsets, onsets, confidence, min_confidence
 
     Measured: on a synthetic performance with a pause after a re-struck held harmony
     (tests/test_synchronization.py) the p95 onset error falls from 136 to 13 ms; on the 12
-    performed renditions of ``benchmarks/bench_sync.py --heldout`` the p95 changes by −2.5 to
-    +1.2 ms (bench_sync_2026-12-02b.txt).
+    performed renditions of ``benchmarks/bench_sync.py --heldout`` the mean p95 falls from
+    21.9 to 20.7 ms (Joplin 32.0/34.1/31.2 → 26.4/24.9/31.2 ms), no rendition gets worse.
 
     Parameters
     ----------
@@ -902,6 +981,8 @@ def second_pass(energy, notes, global_onsets, onsets, confidence, min_confidence
         Search half-width (s) around the global estimate.
     margin : float
         Share of the notated gap to each anchor that stays excluded.
+    audio, exclude :
+        As for :func:`refine_onsets` (``exclude`` row for row with ``notes``).
 
     Returns
     -------
@@ -939,7 +1020,8 @@ def second_pass(energy, notes, global_onsets, onsets, confidence, min_confidence
     lo = np.where(prv >= 0, t[p_] + margin * (n_k - u[p_]) * tempo, -np.inf)
     hi = np.where(nxt < u.size, t[n_] - margin * (u[n_] - n_k) * tempo, np.inf)
     o2, c2 = refine_onsets(energy, notes.iloc[todo], np.asarray(global_onsets, dtype=float)[todo],
-                           window=window, bounds=(lo, hi))
+                           window=window, bounds=(lo, hi), audio=audio,
+                           exclude=None if exclude is None else [exclude[i] for i in todo])
     ok = c2 >= min_confidence
     on[todo[ok]], conf[todo[ok]] = o2[ok], c2[ok]
     return on, conf
@@ -1099,8 +1181,9 @@ def align(x, sr, notes, *, by: str = "Instrument", refine: bool = True,
     g_on = np.where(np.isfinite(g_on), g_on, a0) - GLOBAL_BIAS
     g_end = np.where(np.isfinite(g_end), g_end, a1)
     if refine:
-        on, conf = refine_onsets(E, df, g_on, window=window)
-        on, conf = second_pass(E, df, g_on, on, conf)
+        others = other_hand_pitches(df, by)
+        on, conf = refine_onsets(E, df, g_on, window=window, audio=x, exclude=others)
+        on, conf = second_pass(E, df, g_on, on, conf, audio=x, exclude=others)
     else:
         on, conf = g_on.copy(), np.zeros(g_on.size)
     dur = np.maximum(g_end - g_on, 0.03)
