@@ -213,6 +213,21 @@ def signed_errors(a, b):
     return (x - y).to_numpy()
 
 
+def test_a_one_chord_score_is_tested_by_its_chroma_cost():
+    """A score that is one chord throughout fits every timing equally well (cost ratio ≈ 1), so
+    its harmony test is the chroma cost itself: C major fits a held C-major recording, F♯ major
+    (every pitch a tritone away) does not."""
+    chord = pd.DataFrame({"Start": [0.2] * 3, "Duration": [2.0] * 3, "Pitch": [48, 52, 55],
+                          "Velocity": [80] * 3, "Instrument": ["left"] * 3})
+    x = synth(chord)
+    right, one = sync._harmony(x, chord)
+    wrong, _ = sync._harmony(x, chord.assign(Pitch=chord["Pitch"] + 6))
+    assert one and right <= sync.HARMONY_ONE_CHORD < wrong, (right, wrong)
+    assert sync.fit(x, 22050, chord).fits
+    f = sync.fit(x, 22050, chord.assign(Pitch=chord["Pitch"] + 6))
+    assert not f.fits and f.one_chord
+
+
 def restruck_harmony_with_pauses():
     """A Joplin-like passage three times: four chords 0.3 s apart, then a held E♭7 whose
     pitches are struck again every 0.156 s (E♭ octaves over E♭ already sounding); the
