@@ -271,8 +271,8 @@ HELDOUT = [(ROOT / "build" / "performed_h", "fluidr3",
             "scripts/make_performed.py --out build/performed_h --soundfont fluidr3 --seed 1"),
            (ROOT / "build" / "performed_s2", "timgm",
             "scripts/make_performed.py --out build/performed_s2 --soundfont timgm --seed 2 --rubato 0.25"),
-           # made after the aligner's parameters were set (v showed one fault, fixed by the
-           # second pass's fence; w was not looked at before the final run)
+           # made after the aligner's parameters were set (v showed one fault of a second pass
+           # that was then dropped; w was not looked at while choosing parameters)
            (ROOT / "build" / "performed_v", "fluidr3",
             "scripts/make_performed.py --out build/performed_v --soundfont fluidr3 --seed 3 --rubato 0.2 --slow 1.1"),
            (ROOT / "build" / "performed_w", "timgm",

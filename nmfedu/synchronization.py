@@ -32,9 +32,10 @@ doi:10.1109/ICASSP.2009.4959972; Müller, Mattes & Kurth, ISMIR 2006 for multisc
    ms, but moved as many correct notes onto other notes' attacks, and the separation lost up
    to 1.3 dB with it; ``benchmarks/bench_sync.py --heldout``.)
 
-Measured accuracy (``benchmarks/bench_sync.py --heldout``, results/bench_sync_2026-12-02c.txt:
-20 performed renditions, four pieces × five sets of soundfont, seed, tempo and rubato): median
-onset error 2–5 ms on every rendition; p95 ≤ 25 ms on 13 of 20, the others 25.1–31.2 ms. The
+Measured accuracy (``benchmarks/bench_sync.py --heldout``, 12 performed renditions, four
+pieces × three sets of soundfont, seed, tempo and rubato, final code): median onset error
+2–5 ms on every rendition; p95 ≤ 25 ms on 7 of 12 (Joplin 32.0/34.1/31.2, Chopin 25.8,
+Schumann 25.8 ms). The
 worst notes are low octaves struck while their upper octave sounds (their bands barely rise,
 so neither the path nor the refinement sees them: Joplin), and notes re-struck while they still
 sound, which keep the global estimate (20 ms frames).
@@ -907,8 +908,8 @@ def refine_onsets(energy, notes, estimates, window: float = REFINE_WINDOW, bias:
     exclude : list of tuples or None
         Per note, pitches whose harmonics are left out of its bands
         (:func:`other_hand_pitches`). Measured on 12 performed renditions
-        (``benchmarks/bench_sync.py --heldout``): mean p95 onset error 24.0 → 20.7 ms
-        (Mozart 24.0/18.8/22.9 → 9.4/8.7/9.3 ms); leaving out the *same* hand's pitches too
+        (``benchmarks/bench_sync.py --heldout``, with a second pass since dropped): mean p95
+        onset error 24.0 → 20.7 ms (Mozart 24.0/18.8/22.9 → 9.4/8.7/9.3 ms); leaving out the *same* hand's pitches too
         was worse (it removes the bands a chord's notes share, which is where their attack
         is).
     min_rise : float
