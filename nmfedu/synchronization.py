@@ -34,13 +34,13 @@ doi:10.1109/ICASSP.2009.4959972; Müller, Mattes & Kurth, ISMIR 2006 for multisc
    ms, but moved as many correct notes onto other notes' attacks, and the separation lost up
    to 1.3 dB with it; ``benchmarks/bench_sync.py --heldout``.)
 
-Measured accuracy (``benchmarks/bench_sync.py --heldout``, 12 performed renditions, four
-pieces × three sets of soundfont, seed, tempo and rubato, final code): median onset error
-2–5 ms on every rendition; p95 ≤ 25 ms on 7 of 12 (Joplin 32.0/34.1/31.2, Chopin 25.8,
-Schumann 25.8 ms). The
-worst notes are low octaves struck while their upper octave sounds (their bands barely rise,
-so neither the path nor the refinement sees them: Joplin), and notes re-struck while they still
-sound, which keep the global estimate (20 ms frames).
+Measured accuracy (``benchmarks/bench_sync.py --heldout``, 20 performed renditions, four
+pieces × five sets of soundfont, seed, tempo and rubato; results/bench_sync_2026-12-02e.txt):
+median onset error ≤ 5.2 ms on every rendition; p95 ≤ 25 ms on 15 of 20 (misses: Chopin
+26.2–29.5 ms in four sets, Joplin 26.8 ms); separation SDR within 0.5 dB of the true timing on
+all 20 (mean −0.06 dB). The worst notes are notes re-struck while they still sound over a
+held drone (Chopin), which keep the global estimate (20 ms frames), and low octaves struck
+while their upper octave sounds (Joplin).
 
 :func:`fit` is the cheap check "does this score already fit this recording?", with two tests
 at the score's own timing: the share of notes whose harmonic bands rise by at least a factor 2
