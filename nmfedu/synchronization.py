@@ -515,6 +515,8 @@ def onset_templates(n_harmonics: int = 6):
     >>> T = onset_templates()
     >>> T.shape, np.flatnonzero(T[60 - 21]).tolist()      # C4: C, E, G
     ((88, 12), [0, 4, 7])
+    >>> np.flatnonzero(onset_templates(1)[60 - 21]).tolist()   # its pitch class alone
+    [0]
 
     Notebooks: 05_synchronization.
     """
@@ -525,19 +527,14 @@ def onset_templates(n_harmonics: int = 6):
     return out
 
 
-def _onset_chroma(O, templates=None):
-    """(88, N) onset strengths → (12, N) onset chroma with a decaying tail.
+def _onset_chroma(O, templates):
+    """(88, N) onset strengths → (12, N) onset chroma with a decaying tail: ``templates.T @ O``
+    (:func:`onset_templates`; ``onset_templates(1)`` folds every pitch to its own class).
 
     Scaled by the 90th percentile of the frame norms where there is an onset and clipped to
     norm ≤ 1, so that the tail of an onset really decays (a per-frame normalisation would
     make every frame after an onset look like an onset)."""
-    if templates is None:
-        C = np.zeros((12, O.shape[1]))
-        for i, p in enumerate(PITCHES):
-            C[p % 12] += O[i]
-    else:
-        C = templates.T @ O
-    C = _decay_kernel(C)
+    C = _decay_kernel(templates.T @ O)
     n = np.linalg.norm(C, axis=0)
     scale = np.percentile(n[n > 0], 90) if (n > 0).any() else 1.0
     C = C / (scale + 1e-12)
@@ -667,7 +664,7 @@ def audio_features(x, sr=SR, t0: float = 0.0, t1: float | None = None, rate: int
             if e > s:
                 O[r0:r0 + 8, k] = D[:, s:e].max(axis=1)
     O = np.where(O > ONSET_MIN, O, 0.0)     # beating and decay of held notes are not onsets
-    return chroma.astype(float), _onset_chroma(O)
+    return chroma.astype(float), _onset_chroma(O, onset_templates(1))   # already per pitch
 
 
 # --------------------------------------------------------------------------- DTW
