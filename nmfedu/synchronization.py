@@ -37,7 +37,7 @@ doi:10.1109/ICASSP.2009.4959972; Müller, Mattes & Kurth, ISMIR 2006 for multisc
 Measured accuracy (``benchmarks/bench_sync.py --heldout``, 20 performed renditions, four
 pieces × five sets of soundfont, seed, tempo and rubato; results/bench_sync_2026-12-02e.txt):
 median onset error ≤ 5.2 ms on every rendition; p95 ≤ 25 ms on 15 of 20 (misses: Chopin
-26.2–29.5 ms in four sets, Joplin 26.8 ms); separation SDR within 0.5 dB of the true timing on
+26.2–29.5 ms in three sets, Schumann 25.1 ms, Joplin 26.8 ms); separation SDR within 0.5 dB of the true timing on
 all 20 (mean −0.06 dB). The worst notes are notes re-struck while they still sound over a
 held drone (Chopin), which keep the global estimate (20 ms frames), and low octaves struck
 while their upper octave sounds (Joplin).
