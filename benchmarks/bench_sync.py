@@ -146,26 +146,9 @@ def evalset_fit_table(root):
     """The fit check on the issue-13 evaluation set (synchronised by construction) and on every
     cross pair of its excerpts and the bundled pieces (the score of one piece on the recording of
     another; pairs of the same work, e.g. a piece and its hall rendering, are not wrong pieces)."""
-    import soundfile as sf
-
-    from nmfedu import data, score
     from nmfedu import synchronization as sync
 
-    catalog = json.loads((root / "catalog.json").read_text())
-    rec, work = {}, {}
-    for name, meta in catalog.items():
-        x, sr = sf.read(root / name / "mix.wav")
-        rec[name] = (x, sr, score.read_csv(root / name / "score.csv"))
-        work[name] = meta["corpus_path"]
-    for name in data.names():
-        p = data.load(name)
-        rec[f"bundled:{name}"] = (p.x, p.sr, p.notes)
-        work[f"bundled:{name}"] = f"bundled:{name}"
-    seen = {"seen_mozart_k545_runs": "bundled:mozart_sonata", "seen_chopin_mazurka_room": "bundled:chopin_mazurka",
-            "seen_joplin_rag_b9": "bundled:joplin_rag"}
-    for a, b in seen.items():            # the seen excerpts are other passages of bundled works
-        if a in work:
-            work[b] = work[a]
+    rec, work = _evalset_recordings(root)
     energy = {k: sync._fine_energy(sync._prepare_audio(x, sr)) for k, (x, sr, _) in rec.items()}
 
     def fit_of(rk, sk):
@@ -196,6 +179,106 @@ def evalset_fit_table(root):
     return dict(refused={k: f.reason() for k, f in refused}, n_recordings=len(rec), n_pairs=len(pairs),
                 accepted=[dict(recording=a, score=b, fit=f.fit, harmony=f.harmony, n_notes=f.n_notes)
                           for a, b, f in accepted])
+
+
+def _evalset_recordings(root):
+    """Recordings of the evaluation set and data/ with their scores, and the work each is of."""
+    import soundfile as sf
+
+    from nmfedu import data, score
+
+    catalog = json.loads((root / "catalog.json").read_text())
+    rec, work = {}, {}
+    for name, meta in catalog.items():
+        x, sr = sf.read(root / name / "mix.wav")
+        rec[name] = (x, sr, score.read_csv(root / name / "score.csv"))
+        work[name] = meta["corpus_path"]
+    for name in data.names():
+        p = data.load(name)
+        rec[f"bundled:{name}"] = (p.x, p.sr, p.notes)
+        work[f"bundled:{name}"] = f"bundled:{name}"
+    seen = {"seen_mozart_k545_runs": "bundled:mozart_sonata", "seen_chopin_mazurka_room": "bundled:chopin_mazurka",
+            "seen_joplin_rag_b9": "bundled:joplin_rag"}
+    for a, b in seen.items():            # the seen excerpts are other passages of bundled works
+        if a in work:
+            work[b] = work[a]
+    return rec, work
+
+
+def evalset_aligned_table(root):
+    """The tests after alignment (``align(check=True)``), which decide whether ``align="auto"``
+    accepts a score that did not fit: on right scores that need aligning (every synchronised
+    recording's score stretched x1.25 + 0.5 s and x0.8 + 0.3 s; the performed renditions of the
+    five sets of HELDOUT and build/performed with their notated scores) and on wrong-piece
+    scores (the evaluation set's cross pairs; and, held out from the choice of thresholds, every
+    performed rendition with the score of every other work). For each wrong score it also says
+    whether the tests without the pitch-salience test (before 2026-12-03) would have passed it."""
+    import soundfile as sf
+
+    from nmfedu import score
+    from nmfedu import synchronization as sync
+
+    rec, work = _evalset_recordings(root)
+    performed = []
+    for d, font in [(PERFORMED, SOUNDFONT)] + [(d, font) for d, font, _ in HELDOUT]:
+        for piece in PIECES:
+            q = d / f"{piece}_{font}"
+            if not (q / "mix.wav").exists():
+                raise SystemExit(f"bench_sync.py: {q} is missing (make performed; the HELDOUT commands)")
+            x, sr = sf.read(q / "mix.wav")
+            performed.append((f"{d.name}/{piece}", x, sr, score.read_csv(q / "notated.csv"),
+                              work[f"bundled:{piece}"]))
+    cases = []                           # (class, recording, score name, x, sr, notes)
+    for k, (x, sr, notes) in rec.items():
+        for a, b in ((1.25, 0.5), (0.8, 0.3)):
+            cases.append(("right: stretched", k, f"x{a}+{b}", x, sr,
+                          notes.assign(Start=notes["Start"] * a + b, Duration=notes["Duration"] * a)))
+    for name, x, sr, notes, _ in performed:
+        cases.append(("right: performed", name, "notated", x, sr, notes))
+    for a, b in itertools.permutations(rec, 2):
+        if work[a] != work[b]:
+            cases.append(("wrong: evaluation set", a, b, rec[a][0], rec[a][1], rec[b][2]))
+    for name, x, sr, _, w in performed:
+        for b in rec:
+            if work[b] != w:
+                cases.append(("wrong: performed (held out)", name, b, x, sr, rec[b][2]))
+    rows = []
+    for cls, a, b, x, sr, notes in cases:
+        notes = notes[notes["Start"] < x.size / sr]
+        if len(notes) == 0:
+            continue
+        try:
+            al = sync.align(x, sr, notes, check=False)
+        except ValueError:               # refused before any alignment (e.g. span of the score)
+            rows.append(dict(cls=cls, recording=a, score=b, accepted=False, accepted_before=False))
+            continue
+        faults = al.info["faults"]
+        old = [f for f in faults if "own pitches" not in f]
+        rows.append(dict(cls=cls, recording=a, score=b, accepted=not faults and al.match <= sync.MATCH_THRESHOLD,
+                         accepted_before=not old and al.match <= sync.MATCH_THRESHOLD,
+                         fit_after=al.fit_after.fit, harmony=al.info["harmony_after"],
+                         confidence=al.info["confidence_mean"], salience=al.info["salience_after"],
+                         salience_notes=al.info["salience_notes"], match=al.match))
+    print(f"after alignment (onsets >= {sync.ALIGNED_FIT_THRESHOLD}, harmony <= {sync.ALIGNED_HARMONY_THRESHOLD}, "
+          f"confidence >= {sync.ALIGNED_CONFIDENCE}, pitch salience >= {sync.ALIGNED_SALIENCE}, "
+          f"path cost ratio <= {sync.MATCH_THRESHOLD}):", flush=True)
+    for cls in dict.fromkeys(r["cls"] for r in rows):
+        rs = [r for r in rows if r["cls"] == cls]
+        sal = np.array([r["salience"] for r in rs if r.get("salience") is not None], float)
+        line = (f"  {cls:28s} accepted {sum(r['accepted'] for r in rs):3d}/{len(rs)}"
+                f" (without the salience test {sum(r['accepted_before'] for r in rs)}/{len(rs)})")
+        if sal.size and not np.all(np.isnan(sal)):
+            if cls.startswith("right"):
+                line += f"; salience min {np.nanmin(sal):.2f}, not tested (< {sync.SALIENCE_MIN_NOTES} notes) {int(np.isnan(sal).sum())}"
+            else:
+                passing = [r["salience"] for r in rs if r["accepted_before"]]
+                line += (f"; salience of those the other tests pass: max {np.nanmax(passing):.2f}"
+                         if passing else "")
+        print(line, flush=True)
+    for r in rows:
+        if (r["cls"].startswith("right") and not r["accepted"]) or (r["cls"].startswith("wrong") and r["accepted"]):
+            print(f"  error: {r['cls']}: score {r['score']} on {r['recording']}: {r}", flush=True)
+    return rows
 
 
 CHILD = r"""
@@ -290,6 +373,9 @@ def main(argv=None):
     ap.add_argument("--evalset", nargs="?", const=str(ROOT / "build" / "evalset"), default=None,
                     help="also run the fit check on the evaluation set of make evalset and on its "
                          "cross pairs (default folder build/evalset)")
+    ap.add_argument("--after-alignment", action="store_true",
+                    help="with --evalset: also the tests after alignment on right and wrong-piece "
+                         "scores (needs make performed and the HELDOUT sets; ~25 min)")
     ap.add_argument("--only-evalset", action="store_true", help="with --evalset: only that table")
     ap.add_argument("--calibrate", action="store_true", help="also measure REFINE_BIAS on the bundled pieces")
     ap.add_argument("--heldout", action="store_true",
@@ -304,6 +390,8 @@ def main(argv=None):
     res = {}
     if args.evalset:
         res["evalset_fit"] = evalset_fit_table(Path(args.evalset))
+        if args.after_alignment:
+            res["evalset_aligned"] = evalset_aligned_table(Path(args.evalset))
         if args.only_evalset:
             if args.out:
                 Path(args.out).write_text(json.dumps(res, indent=1, default=float) + "\n")

@@ -112,7 +112,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FEATURE_RATE", "FIT_THRESHOLD", "HARMONY_THRESHOLD", "HARMONY_ONE_CHORD",
-           "ALIGNED_HARMONY_THRESHOLD", "ALIGNED_CONFIDENCE", "ALIGNED_FIT_THRESHOLD", "MATCH_THRESHOLD", "Fit", "Alignment", "fit", "align",
+           "ALIGNED_HARMONY_THRESHOLD", "ALIGNED_CONFIDENCE", "ALIGNED_SALIENCE", "ALIGNED_FIT_THRESHOLD", "MATCH_THRESHOLD", "Fit", "Alignment", "fit", "align",
            "prepare_score", "score_features", "onset_templates", "audio_features", "dtw_banded", "dtw_multiscale",
            "refine_onsets", "other_hand_pitches", "warp_times", "performance_warp", "perform_notes", "warp_audio",
            "performed_version", "name_seed", "onset_errors"]
@@ -137,6 +137,11 @@ STEP_WEIGHTS = (1.5, 1.5, 2.0)  # (1,0), (0,1), (1,1)
 REFINE_WINDOW = 0.06       # s either side of the global estimate (the global p95 is ~35 ms)
 OTHER_HAND_NEAR = 0.1      # s (notated): the other hand's notes this close lend no bands
 REFINE_BIAS = 0.016        # s, detected minus true onset (median) on the bundled pieces
+ALIGNED_SALIENCE = 0.8     # share of notes whose own pitch sounds after alignment, at least
+SALIENCE_MIN_PITCH = 52    # E3: lower semitones are not resolved by a 4096-point frame
+SALIENCE_RISE = 0.5        # log10 energy: own fundamental over its louder free neighbour
+SALIENCE_WINDOW = (0.02, 0.15)  # s after Start
+SALIENCE_MIN_NOTES = 10    # fewer tested notes: the salience test is not applied
 GLOBAL_BIAS = 0.010        # s, the same for the global path (frames are 20 ms long)
 ONSET_MIN = 0.15           # log10 rise over 30 ms below which the recording has no onset
 SILENCE = 10 ** (-35 / 10)  # chroma energy under -35 dB of the loud frames counts as silence
@@ -465,6 +470,58 @@ def _harmony(x, notes):
     return _match_ratio(A, B, np.vstack([idx, idx]), rng), False
 
 
+def _pitch_salience(x, notes):
+    """``(share, n_tested)``: the share of notes whose own fundamental sounds right after
+    their onset, louder than the semitone next to it.
+
+    A note is tested when its pitch is ≥ :data:`SALIENCE_MIN_PITCH` (below, a 4096-point
+    frame cannot tell semitones apart) and at least one of its semitone neighbours is not in
+    the score at that time. It *sounds* when the mean log10 energy of its fundamental band
+    (±½ semitone) over [Start + 20 ms, Start + min(Duration, 150 ms)] exceeds that of the
+    louder free neighbour by :data:`SALIENCE_RISE` (0.5: ×3.2, 5 dB). Chroma folds octaves
+    and keys share pitch classes, so after DTW a chorale can look like another chorale in
+    chroma (:func:`_harmony`); its notes then lie on the recording's pitch classes but not on
+    its pitches. ``share`` is nan when fewer than :data:`SALIENCE_MIN_NOTES` notes are tested.
+
+    Examples
+    --------
+    >>> from nmfedu import data
+    >>> p = data.load("mozart_sonata")
+    >>> share, n = _pitch_salience(_prepare_audio(p.x, p.sr), _prepare_notes(p.notes))
+    >>> bool(share > ALIGNED_SALIENCE), n > 20
+    (True, True)
+    """
+    n_fft, hop = 4096, SR // FEATURE_RATE
+    freqs = np.arange(n_fft // 2 + 1) * SR / n_fft
+    f0 = 440.0 * 2.0 ** ((PITCHES - 69) / 12)
+    fb = (np.abs(freqs[None, :] - f0[:, None])
+          <= np.maximum(f0 * (2 ** (0.5 / 12) - 1), 0.5 * SR / n_fft)[:, None]).astype(np.float32)
+    N = 1 + x.size // hop
+    E = _blocked_bands(x, hop, N, fb, n_fft)
+    L = np.log10(E + 1e-6 * E.max() + 1e-12)
+    on = notes["Start"].to_numpy(float)
+    end = on + notes["Duration"].to_numpy(float)
+    pitch = notes["Pitch"].to_numpy(int)
+    by_pitch = {q: (on[pitch == q], end[pitch == q]) for q in np.unique(pitch)}
+    w0, w1 = SALIENCE_WINDOW
+    found = []
+    for k in np.flatnonzero((pitch >= SALIENCE_MIN_PITCH) & (pitch < PITCHES[-1])):
+        a = on[k] + w0
+        b = on[k] + min(max(end[k] - on[k], w0 + 0.03), w1)
+        f = np.arange(int(np.ceil(a * FEATURE_RATE)), int(np.floor(b * FEATURE_RATE)) + 1)
+        f = f[f < N]
+        if f.size == 0:
+            continue
+        free = [q for q in (pitch[k] - 1, pitch[k] + 1)
+                if q not in by_pitch or not np.any((by_pitch[q][0] < b) & (by_pitch[q][1] > a))]
+        if not free:
+            continue
+        own = L[pitch[k] - PITCHES[0], f].mean()
+        found.append(own - max(L[q - PITCHES[0], f].mean() for q in free) > SALIENCE_RISE)
+    n = len(found)
+    return (float(np.mean(found)) if n >= SALIENCE_MIN_NOTES else float("nan")), n
+
+
 # --------------------------------------------------------------------------- features
 def _activity(x, rate=FEATURE_RATE, rel_db=-40.0):
     """(first, last) time in s where the frame RMS is within ``rel_db`` of the loudest frame."""
@@ -586,24 +643,29 @@ def score_features(notes, t0: float = 0.0, t1: float | None = None, rate: int = 
     return chroma, _onset_chroma(O, onset_templates())
 
 
-def _blocked_chroma(seg, hop, N, n_fft=4096, block=1024):
-    """librosa's chroma filterbank on a power STFT computed block by block (centred frames),
-    so that 10 minutes never hold a 4096-point STFT in memory."""
-    import librosa
-
-    fb = librosa.filters.chroma(sr=SR, n_fft=n_fft).astype(np.float32)      # (12, n_fft//2+1)
+def _blocked_bands(seg, hop, N, fb, n_fft=4096, block=1024):
+    """``fb @ |STFT|²`` of ``seg`` (centred frames, ``hop`` samples) computed block by block,
+    so that 10 minutes never hold a 4096-point STFT in memory; ``fb`` is (bands, n_fft//2+1)."""
     pad = n_fft // 2
     xp = np.pad(seg.astype(np.float32), (pad, pad + n_fft))
     win = np.hanning(n_fft + 1)[:-1].astype(np.float32)
     import scipy.fft
 
-    out = np.empty((12, N), dtype=np.float32)
+    out = np.empty((fb.shape[0], N), dtype=np.float32)
     view = np.lib.stride_tricks.sliding_window_view(xp, n_fft)[::hop]
     for b0 in range(0, N, block):
         b1 = min(N, b0 + block)
         P = np.abs(scipy.fft.rfft(view[b0:b1] * win, axis=1)) ** 2
         out[:, b0:b1] = fb @ P.T
     return out
+
+
+def _blocked_chroma(seg, hop, N, n_fft=4096):
+    """librosa's chroma filterbank on a power STFT (:func:`_blocked_bands`)."""
+    import librosa
+
+    fb = librosa.filters.chroma(sr=SR, n_fft=n_fft).astype(np.float32)      # (12, n_fft//2+1)
+    return _blocked_bands(seg, hop, N, fb, n_fft)
 
 
 def _audio_chroma(x, t0, t1, rate=FEATURE_RATE):
@@ -1174,7 +1236,8 @@ def align(x, sr, notes, *, by: str = "Instrument", refine: bool = True,
     h_after, one_chord = _harmony(x, out)
     h_limit = HARMONY_ONE_CHORD if one_chord else ALIGNED_HARMONY_THRESHOLD
     conf_mean = float(conf.mean()) if refine else None
-    why = _after_alignment_faults(fit_after.fit, h_after, h_limit, conf_mean)
+    salience, n_salience = _pitch_salience(x, out)
+    why = _after_alignment_faults(fit_after.fit, h_after, h_limit, conf_mean, salience)
     if check and why:
         raise ValueError(f"notes: the score does not fit the recording even after alignment "
                          f"({'; '.join(why)}); is it the same piece and edition?")
@@ -1188,10 +1251,11 @@ def align(x, sr, notes, *, by: str = "Instrument", refine: bool = True,
                      fit_before=fit_before, fit_after=fit_after,
                      runtime=time.perf_counter() - t_start,
                      info=dict(rows=order, harmony_after=h_after, harmony_after_threshold=h_limit,
-                               confidence_mean=conf_mean, faults=why))
+                               confidence_mean=conf_mean, salience_after=salience,
+                               salience_notes=n_salience, faults=why))
 
 
-def _after_alignment_faults(onsets, harmony, harmony_limit, confidence):
+def _after_alignment_faults(onsets, harmony, harmony_limit, confidence, salience=float("nan")):
     """What speaks against an alignment, in words (empty: it is trusted).
 
     Three tests, all measured on the evaluation set (``benchmarks/bench_sync.py --evalset``):
@@ -1218,6 +1282,9 @@ def _after_alignment_faults(onsets, harmony, harmony_limit, confidence):
         why.append(f"harmony at the aligned timing {harmony:.2f} > {harmony_limit}")
     if confidence is not None and confidence < ALIGNED_CONFIDENCE:
         why.append(f"mean onset confidence {confidence:.2f} < {ALIGNED_CONFIDENCE}")
+    if salience < ALIGNED_SALIENCE:      # nan (too few notes tested): not applied
+        why.append(f"{salience:.0%} of the notes' own pitches sound at their aligned onset "
+                   f"(expected ≥ {ALIGNED_SALIENCE:.0%})")
     return why
 
 
@@ -1283,6 +1350,7 @@ def prepare_score(x, sr, notes, align: str = "auto", by: str = "Instrument"):
     info.update(aligned=True, fit_after=round(a.fit_after.fit, 4), match=round(a.match, 4),
                 harmony_after=round(a.info["harmony_after"], 4),
                 confidence_mean=None if a.info["confidence_mean"] is None else round(a.info["confidence_mean"], 4),
+                salience_after=None if np.isnan(a.info["salience_after"]) else round(a.info["salience_after"], 4),
                 lead_in_s=round(a.trim["audio"][0], 4),
                 tempo_ratio=round((a.trim["audio"][1] - a.trim["audio"][0])
                                   / (a.trim["score"][1] - a.trim["score"][0]), 4),
