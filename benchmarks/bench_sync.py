@@ -23,6 +23,7 @@ It reports; it does not fail on a missed target. Usage::
     make performed && .venv/bin/python benchmarks/bench_sync.py [--quick] [--out FILE]
     make evalset && .venv/bin/python benchmarks/bench_sync.py --evalset --only-evalset
     .venv/bin/python benchmarks/bench_sync.py --calibrate --heldout     # REFINE_BIAS, 4 more sets
+    .venv/bin/python benchmarks/bench_sync.py --evalset --after-alignment --only-evalset
 """
 from __future__ import annotations
 
