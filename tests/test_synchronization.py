@@ -460,3 +460,26 @@ def test_onsets_from_chord_keeps_the_melody_lead_of_the_performance():
     conf[12] = 0.0
     moved = sync.onsets_from_chord(notes, np.where(conf > 0, on, on + 0.05), conf)
     assert moved[12] == pytest.approx(on[12])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 30))
+def test_onsets_from_neighbours_interpolates_only_lone_unsure_notes(seed, n):
+    """Confident notes and notes with a confident chord-mate never move; a lone unsure note
+    between confident neighbours lands between their onsets, on the line through them."""
+    rng = np.random.default_rng(seed)
+    notes = pd.DataFrame({"Start": np.sort(rng.integers(0, 12, n) * 0.25)})
+    on = 0.4 + 1.3 * notes["Start"].to_numpy() + rng.normal(0, 0.03, n)
+    conf = rng.choice([0.0, 0.05, 0.3, 0.9], n)
+    out = sync.onsets_from_neighbours(notes, on, conf)
+    st_ = notes["Start"].to_numpy()
+    good = conf >= sync.NEIGHBOUR_HIGH
+    for k in range(n):
+        moved = out[k] != on[k]
+        if conf[k] >= sync.NEIGHBOUR_LOW or (good & (st_ == st_[k])).any():
+            assert not moved
+        elif moved:
+            lo = on[good & (st_ < st_[k])]
+            hi = on[good & (st_ > st_[k])]
+            assert lo.size and hi.size
+            assert min(lo.min(), hi.min()) - 1e-9 <= out[k] <= max(lo.max(), hi.max()) + 1e-9
