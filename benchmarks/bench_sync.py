@@ -377,7 +377,7 @@ def main(argv=None):
                          "cross pairs (default folder build/evalset)")
     ap.add_argument("--after-alignment", action="store_true",
                     help="with --evalset: also the tests after alignment on right and wrong-piece "
-                         "scores (needs make performed and the HELDOUT sets; ~25 min)")
+                         "scores (needs make performed and the HELDOUT sets; ~10 min)")
     ap.add_argument("--only-evalset", action="store_true", help="with --evalset: only that table")
     ap.add_argument("--calibrate", action="store_true", help="also measure REFINE_BIAS on the bundled pieces")
     ap.add_argument("--heldout", action="store_true",

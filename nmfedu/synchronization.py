@@ -204,12 +204,13 @@ def _prepare_notes(notes, by="Instrument"):
 
 
 # --------------------------------------------------------------------------- fine band energies
-def _harmonic_bands(n_fft=FINE_NFFT, sr=SR, n_harmonics=6):
-    """Sparse-ish matrix (88, n_fft//2+1): per pitch the bins of harmonics 1..n (±½ semitone)."""
+def _harmonic_bands(n_fft=FINE_NFFT, sr=SR, n_harmonics=6, tuning=0.0):
+    """Sparse-ish matrix (88, n_fft//2+1): per pitch the bins of harmonics 1..n (±½ semitone),
+    weight 1/h; ``tuning`` shifts the grid (semitones from A = 440 Hz)."""
     freqs = np.arange(n_fft // 2 + 1) * sr / n_fft
     B = np.zeros((PITCHES.size, freqs.size), dtype=np.float32)
     for i, p in enumerate(PITCHES):
-        f0 = 440.0 * 2.0 ** ((p - 69) / 12)
+        f0 = 440.0 * 2.0 ** ((p - 69 + tuning) / 12)
         for h in range(1, n_harmonics + 1):
             fh = h * f0
             if fh > 0.45 * sr:
@@ -526,12 +527,9 @@ def _pitch_salience(x, notes, tuning=None):
     (True, True)
     """
     n_fft, hop = 4096, SR // FEATURE_RATE
-    freqs = np.arange(n_fft // 2 + 1) * SR / n_fft
     if tuning is None:
         tuning = _tuning(x)
-    f0 = 440.0 * 2.0 ** ((PITCHES - 69 + tuning) / 12)
-    fb = (np.abs(freqs[None, :] - f0[:, None])
-          <= np.maximum(f0 * (2 ** (0.5 / 12) - 1), 0.5 * SR / n_fft)[:, None]).astype(np.float32)
+    fb = _harmonic_bands(n_fft, n_harmonics=1, tuning=tuning)      # the fundamentals' bands
     N = 1 + x.size // hop
     E = _blocked_bands(x, hop, N, fb, n_fft)
     L = np.log10(E + 1e-6 * E.max() + 1e-12)
